@@ -1,0 +1,505 @@
+"""The scoring model of ARCHITECTURE §3 as pure functions: rubric + responses → result + trace.
+
+Nothing here touches the database, the web or the clock; the same inputs always give the
+same result, and every number in the result can be traced to the answers and rubric version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from app.rubrics.spec import Band, Item, RoleProfile, Rubric
+
+# Fit is compared with band edges after rounding, so 0.8 computed as 0.7999999999 is 0.8.
+FIT_EDGE_DECIMALS = 9
+
+
+class ScoringInputError(ValueError):
+    """Responses that do not fit the rubric; `problems` lists every one of them."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class ChoiceResponse:
+    selected: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rating:
+    rater: str
+    criteria: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class WorkSampleResponse:
+    ratings: tuple[Rating, ...] = ()
+    adjudication: Rating | None = None
+
+
+Response = ChoiceResponse | WorkSampleResponse
+
+
+class ItemStatus(StrEnum):
+    SCORED = "scored"
+    UNANSWERED = "unanswered"
+    PENDING = "pending"
+    NEEDS_ADJUDICATION = "needs_adjudication"
+    ADJUDICATED = "adjudicated"
+
+
+@dataclass(frozen=True)
+class RaterScore:
+    rater: str
+    raw: float
+    levels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ItemTrace:
+    item: str
+    type: str
+    weight: float
+    max_points: float
+    status: ItemStatus
+    raw: float | None
+    fraction: float | None
+    selected: tuple[str, ...] = ()
+    unclipped: float | None = None
+    ratings: tuple[RaterScore, ...] = ()
+    adjudication: RaterScore | None = None
+    disagreements: tuple[str, ...] = ()
+
+    @property
+    def counts(self) -> bool:
+        """Whether the item enters the competency fraction now (pending items wait)."""
+        return self.fraction is not None
+
+
+@dataclass(frozen=True)
+class CompetencyResult:
+    competency: str
+    dimension: str
+    target: float
+    weight: float
+    critical: bool
+    tolerance: float
+    assessed: bool
+    provisional: bool
+    fraction: float | None
+    level: float | None
+    gap: float | None
+    ratio: float | None
+    items: tuple[ItemTrace, ...]
+
+    @property
+    def has_level(self) -> bool:
+        return self.level is not None
+
+
+@dataclass(frozen=True)
+class DimensionResult:
+    dimension: str
+    level: float | None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    band: str
+    fit_band: str
+    capped_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    item: str | None = None
+    competency: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    rubric_id: str
+    rubric_version: str
+    role: str
+    scale_min: int
+    scale_max: int
+    competencies: tuple[CompetencyResult, ...]
+    dimensions: tuple[DimensionResult, ...]
+    overall_level: float | None
+    fit: float | None
+    recommendation: Recommendation | None
+    pending: tuple[str, ...]
+    flags: tuple[Flag, ...] = field(default=())
+
+    @property
+    def final(self) -> bool:
+        """No item is waiting for a rating or an adjudicator."""
+        return not self.pending and not any(f.code == "needs_adjudication" for f in self.flags)
+
+    def competency(self, competency_id: str) -> CompetencyResult:
+        for result in self.competencies:
+            if result.competency == competency_id:
+                return result
+        raise KeyError(competency_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of ARCHITECTURE §3 (`yardstick score` prints this)."""
+        return {
+            "rubric_id": self.rubric_id,
+            "rubric_version": self.rubric_version,
+            "role": self.role,
+            "final": self.final,
+            "overall_level": self.overall_level,
+            "fit": self.fit,
+            "recommendation": asdict(self.recommendation) if self.recommendation else None,
+            "competencies": {c.competency: _competency_dict(c) for c in self.competencies},
+            "dimensions": {d.dimension: {"level": d.level} for d in self.dimensions},
+            "pending": list(self.pending),
+            "flags": [_drop_none(asdict(flag)) for flag in self.flags],
+        }
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value not in (None, "", (), [])}
+
+
+def _competency_dict(result: CompetencyResult) -> dict[str, Any]:
+    data = asdict(result)
+    data.pop("competency")
+    data["items"] = [_drop_none(asdict(trace)) for trace in result.items]
+    return data
+
+
+def score(
+    rubric: Rubric,
+    rubric_version: str,
+    role_id: str,
+    drawn_items: Sequence[str],
+    responses: Mapping[str, Response],
+) -> ScoreResult:
+    """Score one assessment of `role_id`.
+
+    Raises ScoringInputError naming every unknown role, item, option, criterion or level.
+    """
+    role = _role(rubric, role_id)
+    items = rubric.item_index()
+    _validate(items, drawn_items, responses)
+    traces = {
+        item_id: _score_item(items[item_id], responses.get(item_id)) for item_id in drawn_items
+    }
+
+    low, high = rubric.scale.minimum, rubric.scale.maximum
+    competencies = tuple(
+        _score_competency(
+            dimension.id,
+            competency.id,
+            role,
+            [traces[i] for i in drawn_items if items[i].competency == competency.id],
+            low,
+            high,
+        )
+        for dimension, competency in rubric.competencies()
+    )
+    leveled = [c for c in competencies if c.level is not None]
+    dimensions = tuple(
+        DimensionResult(
+            dimension.id,
+            _weighted_mean([(c.weight, c.level) for c in leveled if c.dimension == dimension.id]),
+        )
+        for dimension in rubric.dimensions
+    )
+    overall = _weighted_mean([(c.weight, c.level) for c in leveled])
+    fit = _weighted_mean([(c.weight, c.ratio) for c in leveled])
+    pending = tuple(t.item for t in traces.values() if t.status is ItemStatus.PENDING)
+    recommendation = _recommend(role, fit, leveled) if fit is not None else None
+    return ScoreResult(
+        rubric_id=rubric.id,
+        rubric_version=rubric_version,
+        role=role.id,
+        scale_min=low,
+        scale_max=high,
+        competencies=competencies,
+        dimensions=dimensions,
+        overall_level=overall,
+        fit=fit,
+        recommendation=recommendation,
+        pending=pending,
+        flags=tuple(_flags(traces.values(), competencies, recommendation)),
+    )
+
+
+def _role(rubric: Rubric, role_id: str) -> RoleProfile:
+    try:
+        return rubric.role(role_id)
+    except KeyError:
+        known = ", ".join(r.id for r in rubric.roles)
+        raise ScoringInputError([f"unknown role {role_id!r} (roles: {known})"]) from None
+
+
+def _validate(
+    items: Mapping[str, Item], drawn: Sequence[str], responses: Mapping[str, Response]
+) -> None:
+    problems: list[str] = []
+    problems += [f"unknown item {item_id!r}" for item_id in drawn if item_id not in items]
+    if len(set(drawn)) != len(drawn):
+        problems.append("an item is listed twice in the drawn items")
+    for item_id, response in responses.items():
+        if item_id not in items:
+            if item_id in drawn:
+                continue
+            problems.append(f"unknown item {item_id!r}")
+        elif item_id not in drawn:
+            problems.append(f"item {item_id!r} was answered but not drawn")
+        else:
+            problems += _response_problems(items[item_id], response)
+    if problems:
+        raise ScoringInputError(problems)
+
+
+def _response_problems(item: Item, response: Response) -> list[str]:
+    where = f"item {item.id!r}"
+    if isinstance(response, ChoiceResponse):
+        if not item.is_choice:
+            return [f"{where} is a work sample: give ratings, not selected options"]
+        options = {o.id for o in item.options}
+        problems = [f"{where}: unknown option {o!r}" for o in response.selected if o not in options]
+        if len(set(response.selected)) != len(response.selected):
+            problems.append(f"{where}: an option is selected twice")
+        if item.select == "single" and len(response.selected) > 1:
+            problems.append(
+                f"{where} is single choice but {len(response.selected)} options are selected"
+            )
+        return problems
+    if item.is_choice:
+        return [f"{where} is a choice item: give selected options, not ratings"]
+    ratings = list(response.ratings)
+    if response.adjudication is not None:
+        ratings.append(response.adjudication)
+    problems = []
+    criteria = {c.id: {level.id for level in c.levels} for c in item.criteria}
+    for rating in ratings:
+        who = f"{where}, rater {rating.rater!r}"
+        for criterion_id, level_id in rating.criteria.items():
+            if criterion_id not in criteria:
+                problems.append(f"{who}: unknown criterion {criterion_id!r}")
+            elif level_id not in criteria[criterion_id]:
+                problems.append(f"{who}: unknown level {level_id!r} for criterion {criterion_id!r}")
+        problems += [
+            f"{who}: criterion {c!r} not rated" for c in criteria if c not in rating.criteria
+        ]
+    raters = [r.rater for r in response.ratings]
+    if len(set(raters)) != len(raters):
+        problems.append(f"{where}: a rater rated twice")
+    if response.adjudication is not None and not response.ratings:
+        problems.append(f"{where}: an adjudication needs the original ratings")
+    return problems
+
+
+def _score_item(item: Item, response: Response | None) -> ItemTrace:
+    common: dict[str, Any] = {
+        "item": item.id,
+        "type": item.type.value,
+        "weight": item.weight,
+        "max_points": item.maximum,
+    }
+    if response is None:
+        return ItemTrace(**common, status=ItemStatus.UNANSWERED, raw=0.0, fraction=0.0)
+    if isinstance(response, ChoiceResponse):
+        return _score_choice(item, response, common)
+    return _score_work_sample(item, response, common)
+
+
+def _score_choice(item: Item, response: ChoiceResponse, common: dict[str, Any]) -> ItemTrace:
+    """Raw = Σ points of the selected options, clipped to [0, m_i]."""
+    points = {o.id: o.points for o in item.options}
+    unclipped = sum(points[o] for o in response.selected)
+    raw = min(max(unclipped, 0.0), item.maximum)
+    status = ItemStatus.SCORED if response.selected else ItemStatus.UNANSWERED
+    return ItemTrace(
+        **common,
+        status=status,
+        raw=raw,
+        fraction=raw / item.maximum,
+        selected=response.selected,
+        unclipped=unclipped if unclipped != raw else None,
+    )
+
+
+def _score_work_sample(
+    item: Item, response: WorkSampleResponse, common: dict[str, Any]
+) -> ItemTrace:
+    """Raw = mean of raters' sums; after adjudication, mean of adjudicator and closest rater."""
+    if not response.ratings:
+        return ItemTrace(**common, status=ItemStatus.PENDING, raw=None, fraction=None)
+    scores = tuple(_rater_score(item, rating) for rating in response.ratings)
+    disagreements = _disagreements(item, response.ratings)
+    if response.adjudication is not None:
+        adjudicator = _rater_score(item, response.adjudication)
+        # Ties go to the earlier rating, so the result never depends on anything but order.
+        closest = min(scores, key=lambda s: abs(s.raw - adjudicator.raw))
+        raw = (adjudicator.raw + closest.raw) / 2
+        status = ItemStatus.ADJUDICATED
+    else:
+        adjudicator = None
+        raw = sum(s.raw for s in scores) / len(scores)
+        status = ItemStatus.NEEDS_ADJUDICATION if disagreements else ItemStatus.SCORED
+    return ItemTrace(
+        **common,
+        status=status,
+        raw=raw,
+        fraction=raw / item.maximum,
+        ratings=scores,
+        adjudication=adjudicator,
+        disagreements=disagreements,
+    )
+
+
+def _rater_score(item: Item, rating: Rating) -> RaterScore:
+    points = {
+        (criterion.id, level.id): level.points
+        for criterion in item.criteria
+        for level in criterion.levels
+    }
+    raw = sum(points[(c, level)] for c, level in rating.criteria.items())
+    return RaterScore(rater=rating.rater, raw=raw, levels=dict(rating.criteria))
+
+
+def _disagreements(item: Item, ratings: Sequence[Rating]) -> tuple[str, ...]:
+    """Criteria on which two raters are more than `max_disagreement` level positions apart."""
+    found: list[str] = []
+    for criterion in item.criteria:
+        positions = [
+            [level.id for level in criterion.levels].index(r.criteria[criterion.id])
+            for r in ratings
+        ]
+        if max(positions) - min(positions) > item.max_disagreement:
+            found.append(criterion.id)
+    return tuple(found)
+
+
+def _score_competency(
+    dimension_id: str,
+    competency_id: str,
+    role: RoleProfile,
+    traces: Sequence[ItemTrace],
+    low: int,
+    high: int,
+) -> CompetencyResult:
+    """p_c = Σ w_i f_i / Σ w_i over drawn items; L_c = L_min + (L_max − L_min)·p_c."""
+    target = role.targets[competency_id]
+    counted = [t for t in traces if t.counts]
+    fraction = _weighted_mean([(t.weight, t.fraction) for t in counted])
+    level = None if fraction is None else low + (high - low) * fraction
+    gap = None if level is None else max(0.0, target.target - level)
+    return CompetencyResult(
+        competency=competency_id,
+        dimension=dimension_id,
+        target=target.target,
+        weight=target.weight,
+        critical=target.critical,
+        tolerance=target.tolerance,
+        assessed=bool(traces),
+        provisional=any(
+            t.status in (ItemStatus.PENDING, ItemStatus.NEEDS_ADJUDICATION) for t in traces
+        ),
+        fraction=fraction,
+        level=level,
+        gap=gap,
+        ratio=None if level is None else _ratio(level, target.target, low),
+        items=tuple(traces),
+    )
+
+
+def _ratio(level: float, target: float, low: int) -> float:
+    """r_c = min((L_c − L_min) / (T_c − L_min), 1); 1 when the target is the floor."""
+    if target <= low:
+        return 1.0
+    return min((level - low) / (target - low), 1.0)
+
+
+def _weighted_mean(pairs: Sequence[tuple[float, float | None]]) -> float | None:
+    present = [(w, v) for w, v in pairs if v is not None]
+    total = sum(w for w, _ in present)
+    if not present or total <= 0:
+        return None
+    return sum(w * v for w, v in present) / total
+
+
+def _band_for(bands: Sequence[Band], fit: float) -> Band:
+    ordered = sorted(bands, key=lambda b: b.min)
+    edge = round(fit, FIT_EDGE_DECIMALS)
+    for band in ordered:
+        if band.min <= edge < band.max:
+            return band
+    return ordered[-1]
+
+
+def _recommend(
+    role: RoleProfile, fit: float, leveled: Sequence[CompetencyResult]
+) -> Recommendation:
+    """The band holding fit; a critical gap above its tolerance caps it at `critical_cap`."""
+    fit_band = _band_for(role.bands, fit)
+    capped_by = tuple(
+        c.competency for c in leveled if c.critical and c.gap is not None and c.gap > c.tolerance
+    )
+    band = fit_band
+    if capped_by and role.critical_cap is not None:
+        rank = {b.id: b.min for b in role.bands}
+        if rank[fit_band.id] > rank[role.critical_cap]:
+            band = next(b for b in role.bands if b.id == role.critical_cap)
+    return Recommendation(band=band.id, fit_band=fit_band.id, capped_by=capped_by)
+
+
+def _flags(
+    traces: Iterable[ItemTrace],
+    competencies: Sequence[CompetencyResult],
+    recommendation: Recommendation | None,
+) -> list[Flag]:
+    flags: list[Flag] = []
+    for trace in traces:
+        if trace.status is ItemStatus.NEEDS_ADJUDICATION:
+            flags.append(
+                Flag(
+                    "needs_adjudication",
+                    item=trace.item,
+                    detail="raters differ by more than the item allows on "
+                    + ", ".join(trace.disagreements),
+                )
+            )
+        elif trace.status is ItemStatus.PENDING:
+            flags.append(Flag("pending", item=trace.item, detail="awaiting a rating"))
+    for result in competencies:
+        if not result.assessed:
+            flags.append(Flag("not_assessed", competency=result.competency))
+        elif result.level is None:
+            flags.append(
+                Flag("pending", competency=result.competency, detail="every item awaits a rating")
+            )
+        if result.critical and result.level is None:
+            flags.append(
+                Flag(
+                    "critical_without_level",
+                    competency=result.competency,
+                    detail="a critical competency has no level yet; the cap cannot be checked",
+                )
+            )
+    if recommendation is not None:
+        changed = recommendation.band != recommendation.fit_band
+        flags += [
+            Flag(
+                "critical_gap",
+                competency=competency_id,
+                detail=f"gap above tolerance caps the recommendation at {recommendation.band}"
+                if changed
+                else "gap above tolerance (the fit band is already at or below the cap)",
+            )
+            for competency_id in recommendation.capped_by
+        ]
+    return flags

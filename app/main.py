@@ -1,0 +1,79 @@
+"""create_app(): the JSON API under /api/v1, the pages, static files and error handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api import health as health_api
+from app.api import rubrics as rubrics_api
+from app.config import Settings, get_settings
+from app.deps import LoginRequired
+from app.errors import AppError
+from app.rubrics import service as rubric_service
+from app.security_headers import SecurityHeadersMiddleware
+from app.web import pages
+from app.web.templating import language, templates
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"lang": language(request), "status": status, "message": message},
+        status_code=status,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    # Refuse to start on an invalid rubric: better no service than wrong scores.
+    rubric_service.current_rubrics(settings.rubrics_dir)
+
+    app = FastAPI(
+        title="Yardstick",
+        summary="Competency assessment and training for new-media operators",
+        version="0.1.0",
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.include_router(health_api.router, prefix="/api/v1")
+    app.include_router(rubrics_api.router, prefix="/api/v1")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(AppError)
+    def _app_error(request: Request, error: AppError) -> Response:
+        if not _wants_json(request):
+            return _error_page(request, error.status_code, error.message)
+        detail: dict[str, str] = {"code": error.code, "message": error.message}
+        if error.field:
+            detail["field"] = error.field
+        return JSONResponse({"detail": detail}, status_code=error.status_code)
+
+    @app.exception_handler(LoginRequired)
+    def _login_required(_request: Request, error: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(error.next_path)}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+            )
+        return _error_page(request, error.status_code, str(error.detail))
+
+    return app

@@ -1,0 +1,8 @@
+"""Every table module, imported so Alembic and the tests see the whole schema."""
+
+from app.accounts import models as account_models
+from app.assessments import models as assessment_models
+from app.db import Base
+from app.rubrics import models as rubric_models
+
+__all__ = ["Base", "account_models", "assessment_models", "rubric_models"]

@@ -1,0 +1,22 @@
+"""Public pages: the home page with the rubric set the service runs with."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from app.deps import SettingsDep
+from app.rubrics import service as rubric_service
+from app.web.templating import language, templates
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, settings: SettingsDep) -> HTMLResponse:
+    rubrics = rubric_service.current_rubrics(settings.rubrics_dir)
+    return templates.TemplateResponse(
+        request,
+        "home.html",
+        {"lang": language(request), "rubrics": list(rubrics.values())},
+    )

@@ -1,0 +1,106 @@
+"""The service starts on the shipped rubrics, answers health checks and refuses bad rubrics."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.main import create_app
+from app.rubrics import service as rubric_service
+from app.rubrics.loader import RubricError
+from app.rubrics.models import RubricVersion
+from tests.conftest import SHIPPED_RUBRIC
+
+
+def test_health_reports_database_and_rubric_versions(client: TestClient) -> None:
+    response = client.get("/api/v1/health")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] in {"sqlite", "postgresql"}
+    assert len(body["rubrics"]["new_media_operator"]) == 64
+
+
+def test_rubric_api_lists_roles_and_targets(client: TestClient) -> None:
+    listing = client.get("/api/v1/rubrics").json()
+    assert [r["id"] for r in listing] == ["new_media_operator"]
+    assert set(listing[0]["roles"]) == {"assistant", "specialist", "lead"}
+
+    detail = client.get("/api/v1/rubrics/new_media_operator").json()
+    assert len(detail["competencies"]) == 9
+    specialist = next(r for r in detail["role_profiles"] if r["id"] == "specialist")
+    assert {t["competency"] for t in specialist["targets"]} == {
+        c["id"] for c in detail["competencies"]
+    }
+
+
+def test_unknown_rubric_is_a_clear_404(client: TestClient) -> None:
+    response = client.get("/api/v1/rubrics/nope")
+    assert response.status_code == 404
+    assert response.json()["detail"]["message"] == "no rubric 'nope'"
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/health", "/does-not-exist"])
+def test_security_headers_on_every_response(client: TestClient, path: str) -> None:
+    response = client.get(path)
+
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(("accept", "expected"), [("zh-CN,zh;q=0.9", "新媒体运营"), ("en", "Role")])
+def test_home_page_speaks_the_users_language(
+    client: TestClient, accept: str, expected: str
+) -> None:
+    page = client.get("/", headers={"Accept-Language": accept})
+    assert page.status_code == 200
+    assert expected in page.text
+
+
+def test_service_refuses_to_start_with_an_invalid_rubric(
+    tmp_path: Path, settings: Settings
+) -> None:
+    broken = tmp_path / "rubrics"
+    broken.mkdir()
+    text = SHIPPED_RUBRIC.read_text(encoding="utf-8").replace(
+        "schema_version: 1", "schema_version: 9", 1
+    )
+    (broken / "new_media_operator.yaml").write_text(text, encoding="utf-8")
+
+    with pytest.raises(RubricError, match=r"new_media_operator\.yaml:"):
+        create_app(settings.model_copy(update={"rubrics_dir": broken}))
+
+
+def test_pinning_stores_a_snapshot_that_rebuilds_the_rubric(db: Session, tmp_path: Path) -> None:
+    directory = tmp_path / "rubrics"
+    directory.mkdir()
+    shutil.copy(SHIPPED_RUBRIC, directory)
+    loaded = rubric_service.load_directory(directory)["new_media_operator"]
+
+    rubric_service.pin(db, loaded)
+    rubric_service.pin(db, loaded)  # idempotent
+    assert db.query(RubricVersion).filter_by(version=loaded.version).count() == 1
+
+    # Editing the file makes a new version; the stored one still gives the old rubric.
+    data = yaml.safe_load((directory / "new_media_operator.yaml").read_text(encoding="utf-8"))
+    data["description"]["en"] += " (edited)"
+    (directory / "new_media_operator.yaml").write_text(
+        yaml.safe_dump(data, allow_unicode=True), encoding="utf-8"
+    )
+    newer = rubric_service.load_directory(directory)["new_media_operator"]
+    assert newer.version != loaded.version
+    assert rubric_service.get_version(db, loaded.version) == loaded.rubric
+
+
+def test_settings_refuse_a_placeholder_secret_in_production() -> None:
+    with pytest.raises(ValueError, match="YARDSTICK_SECRET_KEY"):
+        Settings(environment="production")
+    assert Settings(environment="production", secret_key="x" * 40).secret_key == "x" * 40

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from app.accounts import cli as user_cli
 from app.assessments.schemas import ResponsesFileIn
 from app.assessments.scoring import ScoringInputError, score
 from app.rubrics import cli as rubric_cli
@@ -17,6 +18,7 @@ from app.rubrics.versioning import content_version
 
 app = typer.Typer(help="Yardstick: competency assessment and training.", no_args_is_help=True)
 app.add_typer(rubric_cli.app, name="rubric")
+app.add_typer(user_cli.app, name="user")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api import accounts as accounts_api
+from app.api import assessments as assessments_api
 from app.api import health as health_api
 from app.api import rubrics as rubrics_api
 from app.config import Settings, get_settings
@@ -17,7 +19,9 @@ from app.deps import LoginRequired
 from app.errors import AppError
 from app.rubrics import service as rubric_service
 from app.security_headers import SecurityHeadersMiddleware
-from app.web import pages
+from app.web import accounts as accounts_pages
+from app.web import candidate as candidate_pages
+from app.web import pages, staff
 from app.web.templating import language, templates
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -52,7 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(health_api.router, prefix="/api/v1")
     app.include_router(rubrics_api.router, prefix="/api/v1")
+    app.include_router(accounts_api.router, prefix="/api/v1")
+    app.include_router(assessments_api.router, prefix="/api/v1")
     app.include_router(pages.router)
+    app.include_router(accounts_pages.router)
+    app.include_router(candidate_pages.router)
+    app.include_router(staff.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(AppError)

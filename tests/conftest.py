@@ -7,7 +7,8 @@ that is rolled back, so tests never see each other's rows.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import migrations
+from app.accounts import service as account_service
+from app.accounts.models import Role, User
 from app.config import Settings, get_settings
 from app.db import get_session, make_engine
+from app.deps import SESSION_COOKIE
 from app.main import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,3 +107,54 @@ def client(settings: Settings, db: Session) -> Iterator[TestClient]:
     application.dependency_overrides[get_settings] = lambda: settings
     with TestClient(application, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Signed:
+    """A staff user signed in through the browser session: cookie set on the client."""
+
+    user: User
+    csrf: str
+
+
+@pytest.fixture
+def make_user(db: Session) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role = Role.HR, *, email: str | None = None, name: str | None = None) -> User:
+        n = next(counter)
+        return account_service.create(
+            db,
+            email=email or f"{role.value}{n}@example.com",
+            name=name or f"{role.value.title()} {n}",
+            role=role,
+            password=TEST_PASSWORD,
+        )
+
+    return make
+
+
+@pytest.fixture
+def token_for(db: Session) -> Callable[[User], dict[str, str]]:
+    """API headers carrying a fresh personal access token of `user`."""
+
+    def headers(user: User) -> dict[str, str]:
+        raw, _ = account_service.create_token(db, user, "tests")
+        return {"Authorization": f"Bearer {raw}"}
+
+    return headers
+
+
+@pytest.fixture
+def sign_in(db: Session, client: TestClient, settings: Settings) -> Callable[[User], Signed]:
+    """Put a browser session for `user` on the test client (as the login page would)."""
+
+    def sign(user: User) -> Signed:
+        raw, web_session = account_service.start_session(db, user, settings)
+        client.cookies.set(SESSION_COOKIE, raw)
+        return Signed(user, web_session.csrf_token)
+
+    return sign

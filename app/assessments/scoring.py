@@ -25,18 +25,18 @@ class ScoringInputError(ValueError):
         self.problems = list(problems)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChoiceResponse:
     selected: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rating:
     rater: str
     criteria: Mapping[str, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkSampleResponse:
     ratings: tuple[Rating, ...] = ()
     adjudication: Rating | None = None
@@ -53,14 +53,14 @@ class ItemStatus(StrEnum):
     ADJUDICATED = "adjudicated"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RaterScore:
     rater: str
     raw: float
     levels: Mapping[str, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemTrace:
     item: str
     type: str
@@ -75,13 +75,8 @@ class ItemTrace:
     adjudication: RaterScore | None = None
     disagreements: tuple[str, ...] = ()
 
-    @property
-    def counts(self) -> bool:
-        """Whether the item enters the competency fraction now (pending items wait)."""
-        return self.fraction is not None
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompetencyResult:
     competency: str
     dimension: str
@@ -102,20 +97,20 @@ class CompetencyResult:
         return self.level is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DimensionResult:
     dimension: str
     level: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recommendation:
     band: str
     fit_band: str
     capped_by: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flag:
     code: str
     item: str | None = None
@@ -123,7 +118,7 @@ class Flag:
     detail: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScoreResult:
     rubric_id: str
     rubric_version: str
@@ -194,6 +189,9 @@ def score(
     traces = {
         item_id: _score_item(items[item_id], responses.get(item_id)) for item_id in drawn_items
     }
+    by_competency: dict[str, list[ItemTrace]] = {}
+    for item_id in drawn_items:
+        by_competency.setdefault(items[item_id].competency, []).append(traces[item_id])
 
     low, high = rubric.scale.minimum, rubric.scale.maximum
     competencies = tuple(
@@ -201,7 +199,7 @@ def score(
             dimension.id,
             competency.id,
             role,
-            [traces[i] for i in drawn_items if items[i].competency == competency.id],
+            by_competency.get(competency.id, []),
             low,
             high,
         )
@@ -257,10 +255,23 @@ def _validate(
             problems.append(f"unknown item {item_id!r}")
         elif item_id not in drawn:
             problems.append(f"item {item_id!r} was answered but not drawn")
-        else:
+        elif not _plainly_valid(items[item_id], response):
             problems += _response_problems(items[item_id], response)
     if problems:
         raise ScoringInputError(problems)
+
+
+def _plainly_valid(item: Item, response: Response) -> bool:
+    """The common case, checked without building any message."""
+    if isinstance(response, ChoiceResponse):
+        selected = response.selected
+        return (
+            item.is_choice
+            and all(o in item.option_points for o in selected)
+            and len(set(selected)) == len(selected)
+            and (item.select == "multiple" or len(selected) <= 1)
+        )
+    return False
 
 
 def _response_problems(item: Item, response: Response) -> list[str]:
@@ -268,7 +279,7 @@ def _response_problems(item: Item, response: Response) -> list[str]:
     if isinstance(response, ChoiceResponse):
         if not item.is_choice:
             return [f"{where} is a work sample: give ratings, not selected options"]
-        options = {o.id for o in item.options}
+        options = item.option_points
         problems = [f"{where}: unknown option {o!r}" for o in response.selected if o not in options]
         if len(set(response.selected)) != len(response.selected):
             problems.append(f"{where}: an option is selected twice")
@@ -283,13 +294,13 @@ def _response_problems(item: Item, response: Response) -> list[str]:
     if response.adjudication is not None:
         ratings.append(response.adjudication)
     problems = []
-    criteria = {c.id: {level.id for level in c.levels} for c in item.criteria}
+    criteria = [c.id for c in item.criteria]
     for rating in ratings:
         who = f"{where}, rater {rating.rater!r}"
         for criterion_id, level_id in rating.criteria.items():
             if criterion_id not in criteria:
                 problems.append(f"{who}: unknown criterion {criterion_id!r}")
-            elif level_id not in criteria[criterion_id]:
+            elif (criterion_id, level_id) not in item.level_points:
                 problems.append(f"{who}: unknown level {level_id!r} for criterion {criterion_id!r}")
         problems += [
             f"{who}: criterion {c!r} not rated" for c in criteria if c not in rating.criteria
@@ -303,41 +314,45 @@ def _response_problems(item: Item, response: Response) -> list[str]:
 
 
 def _score_item(item: Item, response: Response | None) -> ItemTrace:
-    common: dict[str, Any] = {
-        "item": item.id,
-        "type": item.type.value,
-        "weight": item.weight,
-        "max_points": item.maximum,
-    }
     if response is None:
-        return ItemTrace(**common, status=ItemStatus.UNANSWERED, raw=0.0, fraction=0.0)
+        return _trace(item, ItemStatus.UNANSWERED, 0.0)
     if isinstance(response, ChoiceResponse):
-        return _score_choice(item, response, common)
-    return _score_work_sample(item, response, common)
+        return _score_choice(item, response)
+    return _score_work_sample(item, response)
 
 
-def _score_choice(item: Item, response: ChoiceResponse, common: dict[str, Any]) -> ItemTrace:
+def _trace(item: Item, status: ItemStatus, raw: float | None, **detail: Any) -> ItemTrace:
+    return ItemTrace(
+        item=item.id,
+        type=item.type.value,
+        weight=item.weight,
+        max_points=item.maximum,
+        status=status,
+        raw=raw,
+        fraction=None if raw is None else raw / item.maximum,
+        **detail,
+    )
+
+
+def _score_choice(item: Item, response: ChoiceResponse) -> ItemTrace:
     """Raw = Σ points of the selected options, clipped to [0, m_i]."""
-    points = {o.id: o.points for o in item.options}
+    points = item.option_points
     unclipped = sum(points[o] for o in response.selected)
     raw = min(max(unclipped, 0.0), item.maximum)
     status = ItemStatus.SCORED if response.selected else ItemStatus.UNANSWERED
-    return ItemTrace(
-        **common,
-        status=status,
-        raw=raw,
-        fraction=raw / item.maximum,
+    return _trace(
+        item,
+        status,
+        raw,
         selected=response.selected,
         unclipped=unclipped if unclipped != raw else None,
     )
 
 
-def _score_work_sample(
-    item: Item, response: WorkSampleResponse, common: dict[str, Any]
-) -> ItemTrace:
+def _score_work_sample(item: Item, response: WorkSampleResponse) -> ItemTrace:
     """Raw = mean of raters' sums; after adjudication, mean of adjudicator and closest rater."""
     if not response.ratings:
-        return ItemTrace(**common, status=ItemStatus.PENDING, raw=None, fraction=None)
+        return _trace(item, ItemStatus.PENDING, None)
     scores = tuple(_rater_score(item, rating) for rating in response.ratings)
     disagreements = _disagreements(item, response.ratings)
     if response.adjudication is not None:
@@ -350,11 +365,10 @@ def _score_work_sample(
         adjudicator = None
         raw = sum(s.raw for s in scores) / len(scores)
         status = ItemStatus.NEEDS_ADJUDICATION if disagreements else ItemStatus.SCORED
-    return ItemTrace(
-        **common,
-        status=status,
-        raw=raw,
-        fraction=raw / item.maximum,
+    return _trace(
+        item,
+        status,
+        raw,
         ratings=scores,
         adjudication=adjudicator,
         disagreements=disagreements,
@@ -362,11 +376,7 @@ def _score_work_sample(
 
 
 def _rater_score(item: Item, rating: Rating) -> RaterScore:
-    points = {
-        (criterion.id, level.id): level.points
-        for criterion in item.criteria
-        for level in criterion.levels
-    }
+    points = item.level_points
     raw = sum(points[(c, level)] for c, level in rating.criteria.items())
     return RaterScore(rater=rating.rater, raw=raw, levels=dict(rating.criteria))
 
@@ -376,8 +386,7 @@ def _disagreements(item: Item, ratings: Sequence[Rating]) -> tuple[str, ...]:
     found: list[str] = []
     for criterion in item.criteria:
         positions = [
-            [level.id for level in criterion.levels].index(r.criteria[criterion.id])
-            for r in ratings
+            item.level_positions[(criterion.id, r.criteria[criterion.id])] for r in ratings
         ]
         if max(positions) - min(positions) > item.max_disagreement:
             found.append(criterion.id)
@@ -394,8 +403,7 @@ def _score_competency(
 ) -> CompetencyResult:
     """p_c = Σ w_i f_i / Σ w_i over drawn items; L_c = L_min + (L_max − L_min)·p_c."""
     target = role.targets[competency_id]
-    counted = [t for t in traces if t.counts]
-    fraction = _weighted_mean([(t.weight, t.fraction) for t in counted])
+    fraction = _weighted_mean((t.weight, t.fraction) for t in traces)
     level = None if fraction is None else low + (high - low) * fraction
     gap = None if level is None else max(0.0, target.target - level)
     return CompetencyResult(
@@ -424,12 +432,14 @@ def _ratio(level: float, target: float, low: int) -> float:
     return min((level - low) / (target - low), 1.0)
 
 
-def _weighted_mean(pairs: Sequence[tuple[float, float | None]]) -> float | None:
-    present = [(w, v) for w, v in pairs if v is not None]
-    total = sum(w for w, _ in present)
-    if not present or total <= 0:
-        return None
-    return sum(w * v for w, v in present) / total
+def _weighted_mean(pairs: Iterable[tuple[float, float | None]]) -> float | None:
+    """Σ w·v / Σ w over the pairs whose value is present; None when none is."""
+    total = weighted = 0.0
+    for weight, value in pairs:
+        if value is not None:
+            total += weight
+            weighted += weight * value
+    return weighted / total if total > 0 else None
 
 
 def _band_for(bands: Sequence[Band], fit: float) -> Band:

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from itertools import pairwise
 from typing import Annotated, Literal
 
@@ -39,11 +40,11 @@ class ScaleLevel(Spec):
 class Scale(Spec):
     levels: tuple[ScaleLevel, ...] = Field(min_length=2)
 
-    @property
+    @cached_property
     def minimum(self) -> int:
         return min(level.value for level in self.levels)
 
-    @property
+    @cached_property
     def maximum(self) -> int:
         return max(level.value for level in self.levels)
 
@@ -168,11 +169,25 @@ class Item(Spec):
     max_disagreement: int = Field(default=1, ge=0)
     max_length: int = Field(default=4000, ge=1, le=50_000)
 
-    @property
+    @cached_property
     def is_choice(self) -> bool:
         return self.type is not ItemType.WORK_SAMPLE
 
-    @property
+    @cached_property
+    def option_points(self) -> Mapping[str, float]:
+        return {o.id: o.points for o in self.options}
+
+    @cached_property
+    def level_points(self) -> Mapping[tuple[str, str], float]:
+        """(criterion id, level id) → points."""
+        return {(c.id, level.id): level.points for c in self.criteria for level in c.levels}
+
+    @cached_property
+    def level_positions(self) -> Mapping[tuple[str, str], int]:
+        """(criterion id, level id) → position in the criterion's ordered levels."""
+        return {(c.id, level.id): n for c in self.criteria for n, level in enumerate(c.levels)}
+
+    @cached_property
     def reachable_points(self) -> float:
         """The most points any answer can earn before clipping."""
         if not self.is_choice:
@@ -181,7 +196,7 @@ class Item(Spec):
             return max((o.points for o in self.options), default=0.0)
         return sum(o.points for o in self.options if o.points > 0)
 
-    @property
+    @cached_property
     def maximum(self) -> float:
         """m_i of the scoring model: declared max_points, else the reachable points."""
         return self.max_points if self.max_points is not None else self.reachable_points
@@ -235,6 +250,10 @@ class Rubric(Spec):
         return self.competency_index()[competency_id]
 
     def competency_index(self) -> Mapping[str, Competency]:
+        return self._competencies_by_id
+
+    @cached_property
+    def _competencies_by_id(self) -> Mapping[str, Competency]:
         return {c.id: c for _, c in self.competencies()}
 
     def role(self, role_id: str) -> RoleProfile:
@@ -244,6 +263,10 @@ class Rubric(Spec):
         raise KeyError(role_id)
 
     def item_index(self) -> Mapping[str, Item]:
+        return self._items_by_id
+
+    @cached_property
+    def _items_by_id(self) -> Mapping[str, Item]:
         return {item.id: item for item in self.items}
 
 

@@ -3,6 +3,7 @@
 from app.accounts import models as account_models
 from app.assessments import models as assessment_models
 from app.db import Base
+from app.reviews import models as review_models
 from app.rubrics import models as rubric_models
 
-__all__ = ["Base", "account_models", "assessment_models", "rubric_models"]
+__all__ = ["Base", "account_models", "assessment_models", "review_models", "rubric_models"]

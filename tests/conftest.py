@@ -7,7 +7,9 @@ that is rolled back, so tests never see each other's rows.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from app import migrations
 from app.accounts import service as account_service
@@ -31,45 +34,55 @@ POSTGRES_URL = os.environ.get("YARDSTICK_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 
-def ensure_postgres_database(url: str) -> None:
-    """Create the database named in `url` if the server does not have it yet."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+def _admin(url: str) -> Engine:
+    return create_engine(
+        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+
+
+def create_postgres_database(suffix: str) -> str:
+    """A new, empty database named after YARDSTICK_TEST_POSTGRES_URL's plus `suffix`.
+
+    Each test run gets its own, so two runs against one server never share tables.
+    """
+    assert POSTGRES_URL is not None
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_{suffix}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = _admin(POSTGRES_URL)
     with admin.connect() as connection:
-        exists = connection.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-        ).scalar()
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    admin = _admin(url)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     admin.dispose()
 
 
-def reset_postgres_schema(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-def database_url(backend: str, directory: Path) -> str:
+@contextmanager
+def database_url(backend: str, directory: Path, suffix: str = "run") -> Iterator[str]:
     if backend == "sqlite":
-        return f"sqlite:///{directory / 'test.db'}"
-    assert POSTGRES_URL is not None
-    ensure_postgres_database(POSTGRES_URL)
-    reset_postgres_schema(POSTGRES_URL)
-    return POSTGRES_URL
+        yield f"sqlite:///{directory / 'test.db'}"
+        return
+    url = create_postgres_database(suffix)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def migrated_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    url = database_url(request.param, tmp_path_factory.mktemp(request.param))
-    migrations.upgrade(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
+    with database_url(request.param, tmp_path_factory.mktemp(request.param)) as url:
+        migrations.upgrade(url)
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture

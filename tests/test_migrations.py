@@ -6,22 +6,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
 
 from app import migrations
 from app.db import make_engine
-from tests.conftest import BACKENDS, POSTGRES_URL, ensure_postgres_database, reset_postgres_schema
-
-
-def fresh_url(backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'migrations.db'}"
-    assert POSTGRES_URL is not None
-    url = make_url(POSTGRES_URL)
-    separate = url.set(database=f"{url.database}_migrations").render_as_string(hide_password=False)
-    ensure_postgres_database(separate)
-    reset_postgres_schema(separate)
-    return separate
+from tests.conftest import BACKENDS, database_url
 
 
 def table_names(url: str) -> set[str]:
@@ -34,8 +22,11 @@ def table_names(url: str) -> set[str]:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_upgrade_downgrade_upgrade_leaves_no_drift(backend: str, tmp_path: Path) -> None:
-    url = fresh_url(backend, tmp_path)
+    with database_url(backend, tmp_path, "migrations") as url:
+        round_trip(url)
 
+
+def round_trip(url: str) -> None:
     migrations.upgrade(url)
     assert "rubric_version" in table_names(url)
 

@@ -96,7 +96,10 @@ def _csrf_matches(staff: Staff, supplied: str | None) -> bool:
 
 
 def optional_staff(request: Request, session: SessionDep, settings: SettingsDep) -> Staff | None:
-    return _from_request(request, session, settings)
+    staff = _from_request(request, session, settings)
+    # Pages and error pages rendered later in this request show who is signed in.
+    request.state.staff = staff
+    return staff
 
 
 def api_staff(request: Request, staff: Annotated[Staff | None, Depends(optional_staff)]) -> Staff:

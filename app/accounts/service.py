@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -25,6 +26,9 @@ MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 # Touching last_seen_at on every request would turn every page view into a write.
 SEEN_RESOLUTION = timedelta(minutes=1)
+# Deliberately loose (one @, a dotted domain, no spaces): the address is a login name here,
+# not something we deliver mail to.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class Throttled(AppError):
@@ -47,23 +51,33 @@ def get_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def list_users(session: Session, roles: set[Role] | None = None) -> list[User]:
-    query = select(User).where(User.is_active.is_(True)).order_by(User.name)
+def list_users(
+    session: Session, roles: set[Role] | None = None, *, include_inactive: bool = False
+) -> list[User]:
+    query = select(User).order_by(User.name, User.id)
+    if not include_inactive:
+        query = query.where(User.is_active.is_(True))
     if roles:
         query = query.where(User.role.in_([r.value for r in roles]))
     return list(session.scalars(query))
 
 
-def create(session: Session, *, email: str, name: str, role: Role, password: str) -> User:
+def check_new_email(session: Session, email: str) -> str:
+    """The normalised address, if it is well-formed and no account uses it yet."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
         raise InvalidInput(f"not an email address: {email!r}", field="email")
+    if get_by_email(session, email) is not None:
+        raise Conflict(f"a user with email {email} already exists", field="email")
+    return email
+
+
+def create(session: Session, *, email: str, name: str, role: Role, password: str) -> User:
+    email = check_new_email(session, email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
         )
-    if get_by_email(session, email) is not None:
-        raise Conflict(f"a user with email {email} already exists", field="email")
     user = User(
         email=email,
         name=name.strip() or email,
@@ -164,6 +178,31 @@ def end_session(session: Session, raw: str) -> None:
 
 def set_language(user: User, language: str) -> None:
     user.language = language
+
+
+def deactivate(session: Session, user: User) -> tuple[int, int]:
+    """Lock the account out and revoke its live sessions and tokens: (sessions, tokens) revoked.
+
+    Revoking as well as deactivating means a later reactivation cannot revive old credentials.
+    """
+    now = utcnow()
+    user.is_active = False
+    sessions = list(
+        session.scalars(
+            select(WebSession).where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
+        )
+    )
+    tokens = list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        )
+    )
+    for web_session in sessions:
+        web_session.revoked_at = now
+    for token in tokens:
+        token.revoked_at = now
+    session.flush()
+    return len(sessions), len(tokens)
 
 
 def create_token(session: Session, user: User, name: str) -> tuple[str, ApiToken]:

@@ -131,7 +131,8 @@ async def verify_csrf(request: Request, staff: Annotated[Staff, Depends(web_staf
 
 
 def _require(base: Callable[..., Staff], roles: tuple[Role, ...]) -> Callable[..., Staff]:
-    def dependency(staff: Annotated[Staff, Depends(base)]) -> Staff:
+    # A default, not Annotated: postponed annotations can't name this closure's `base`.
+    def dependency(staff: Staff = Depends(base)) -> Staff:  # noqa: B008
         if not staff.has_role(*roles):
             raise Forbidden("your role does not allow this")
         return staff

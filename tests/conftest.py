@@ -6,6 +6,7 @@ that is rolled back, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from sqlalchemy.pool import NullPool
 from app import migrations
 from app.accounts import service as account_service
 from app.accounts.models import Role, User
+from app.accounts.secrets import hash_password
 from app.config import Settings, get_settings
 from app.db import get_session, make_engine
 from app.deps import SESSION_COOKIE
@@ -133,9 +135,20 @@ class Signed:
     csrf: str
 
 
+@functools.cache
+def _test_password_hash() -> str:
+    return hash_password(TEST_PASSWORD)
+
+
 @pytest.fixture
-def make_user(db: Session) -> Callable[..., User]:
+def make_user(db: Session, monkeypatch: pytest.MonkeyPatch) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
+    # Argon2id is slow on purpose; hash the shared test password once per run, not per user.
+    monkeypatch.setattr(
+        account_service,
+        "hash_password",
+        lambda p: _test_password_hash() if p == TEST_PASSWORD else hash_password(p),
+    )
 
     def make(role: Role = Role.HR, *, email: str | None = None, name: str | None = None) -> User:
         n = next(counter)

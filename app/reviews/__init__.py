@@ -1,0 +1,1 @@
+"""Self, peer and manager (360) reviews: teams, cycles, ratings and their anonymous aggregate."""

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.assessments import scoring
-from app.assessments.models import Answer, Assessment, AssessmentResult, Rating
+from app.assessments.models import Answer, Assessment, AssessmentResult, RaterAssignment, Rating
 from app.assessments.states import Status, transition
 from app.db import utcnow
 from app.rubrics import service as rubric_service
@@ -23,7 +23,8 @@ def responses(
     """The scoring inputs: selected options, and ratings of every work sample answered.
 
     An item without an answer is left out, so scoring counts it as 0; a blank work sample
-    is never sent to raters and counts 0 too.
+    is never sent to raters and counts 0 too. A work sample stays pending until every
+    assigned (non-adjudicating) rater has rated it.
     """
     answers = {
         a.item_id: a
@@ -33,6 +34,12 @@ def responses(
         select(Rating)
         .where(Rating.assessment_id == assessment.id)
         .order_by(Rating.rated_at, Rating.id)
+    ).all()
+    raters = session.scalars(
+        select(RaterAssignment.user_id).where(
+            RaterAssignment.assessment_id == assessment.id,
+            RaterAssignment.adjudicator.is_(False),
+        )
     ).all()
     items = rubric.item_index()
     found: dict[str, scoring.Response] = {}
@@ -46,9 +53,11 @@ def responses(
         elif answer.text and answer.text.strip():
             given = [r for r in ratings if r.item_id == item_id]
             adjudication = next((r for r in given if r.adjudication), None)
+            rated = {r.rater_id for r in given}
             found[item_id] = scoring.WorkSampleResponse(
                 ratings=tuple(_rating(r) for r in given if not r.adjudication),
                 adjudication=_rating(adjudication) if adjudication else None,
+                awaiting=tuple(rater_label(u) for u in sorted(raters) if u not in rated),
             )
     return found
 
@@ -81,5 +90,9 @@ def compute(session: Session, assessment: Assessment) -> AssessmentResult:
     if result.final:
         assessment.status = transition(assessment.status, Status.SCORED)
         assessment.scored_at = stored.computed_at
+    elif assessment.status == Status.SCORED:
+        # A new rater or a changed rating reopened a final result.
+        assessment.status = transition(assessment.status, Status.SUBMITTED)
+        assessment.scored_at = None
     session.flush()
     return stored

@@ -31,6 +31,7 @@ class ChoiceIn(Strict):
 class WorkSampleIn(Strict):
     ratings: list[RatingIn] = []
     adjudication: RatingIn | None = None
+    awaiting: list[str] = []
 
 
 class ResponsesFileIn(Strict):
@@ -49,6 +50,7 @@ class ResponsesFileIn(Strict):
                 converted[item_id] = WorkSampleResponse(
                     ratings=tuple(r.to_rating() for r in answer.ratings),
                     adjudication=answer.adjudication.to_rating() if answer.adjudication else None,
+                    awaiting=tuple(answer.awaiting),
                 )
         return converted
 

@@ -40,6 +40,8 @@ class Rating:
 class WorkSampleResponse:
     ratings: tuple[Rating, ...] = ()
     adjudication: Rating | None = None
+    # Raters assigned to the item who have not rated it yet: the item stays pending.
+    awaiting: tuple[str, ...] = ()
 
 
 Response = ChoiceResponse | WorkSampleResponse
@@ -74,6 +76,7 @@ class ItemTrace:
     ratings: tuple[RaterScore, ...] = ()
     adjudication: RaterScore | None = None
     disagreements: tuple[str, ...] = ()
+    awaiting: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +367,13 @@ def _score_work_sample(item: Item, response: WorkSampleResponse) -> ItemTrace:
     else:
         adjudicator = None
         raw = sum(s.raw for s in scores) / len(scores)
-        status = ItemStatus.NEEDS_ADJUDICATION if disagreements else ItemStatus.SCORED
+        if disagreements:
+            status = ItemStatus.NEEDS_ADJUDICATION
+        elif response.awaiting:
+            # Provisional on the ratings so far; final once every assigned rater has rated.
+            status = ItemStatus.PENDING
+        else:
+            status = ItemStatus.SCORED
     return _trace(
         item,
         status,
@@ -372,6 +381,7 @@ def _score_work_sample(item: Item, response: WorkSampleResponse) -> ItemTrace:
         ratings=scores,
         adjudication=adjudicator,
         disagreements=disagreements,
+        awaiting=response.awaiting if status is ItemStatus.PENDING else (),
     )
 
 
@@ -484,7 +494,12 @@ def _flags(
                 )
             )
         elif trace.status is ItemStatus.PENDING:
-            flags.append(Flag("pending", item=trace.item, detail="awaiting a rating"))
+            detail = (
+                f"awaiting {len(trace.awaiting)} more rating(s)"
+                if trace.awaiting
+                else "awaiting a rating"
+            )
+            flags.append(Flag("pending", item=trace.item, detail=detail))
     for result in competencies:
         if not result.assessed:
             flags.append(Flag("not_assessed", competency=result.competency))

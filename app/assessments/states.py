@@ -23,9 +23,10 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     Status.INVITED: frozenset({Status.IN_PROGRESS, Status.EXPIRED, Status.REVOKED}),
     # A timed-out sitting is submitted with what was saved, so it never "expires".
     Status.IN_PROGRESS: frozenset({Status.SUBMITTED, Status.REVOKED}),
-    # Work samples may still be rated (submitted → scored) or rescored (scored → scored).
+    # Work samples may still be rated (submitted → scored) or rescored (scored → scored);
+    # a rater added or a rating changed after scoring reopens the result (scored → submitted).
     Status.SUBMITTED: frozenset({Status.SCORED}),
-    Status.SCORED: frozenset({Status.SCORED}),
+    Status.SCORED: frozenset({Status.SCORED, Status.SUBMITTED}),
     # HR may re-issue the link of an expired or revoked invitation that was never started.
     Status.EXPIRED: frozenset({Status.INVITED}),
     Status.REVOKED: frozenset({Status.INVITED}),

@@ -165,6 +165,21 @@ CASES = [
         levels={"comp_b": 1 + 4 * 17 / 18},
     ),
     Case(
+        # r1 rated w1 (6 of 6), r2 is assigned and has not: the item counts provisionally
+        # (L_b = 5) but stays pending, so the result is not final.
+        "an assigned rater still to rate keeps the item pending",
+        {
+            **PERFECT,
+            "w1": WorkSampleResponse(
+                (Rating("r1", {"clarity": "l3", "impact": "l3"}),), awaiting=("r2",)
+            ),
+        },
+        levels={"comp_b": 5},
+        pending=("w1",),
+        flags=("pending",),
+        final=False,
+    ),
+    Case(
         # w1 not rated yet: comp_b is provisional on s1 alone (f = 2/3 → L_b = 1 + 8/3).
         "a pending work sample leaves the result provisional",
         {**PERFECT, "s1": pick("good"), "w1": WorkSampleResponse()},

@@ -16,6 +16,8 @@ PURE_MODULES = [
     "app/stats/agreement.py",
     "app/plans/gaps.py",
     "app/reviews/aggregation.py",
+    "app/reports/charts.py",
+    "app/reports/svg.py",
 ]
 FORBIDDEN = ("sqlalchemy", "fastapi", "starlette", "app.db", "app.config", "jinja2", "weasyprint")
 # Pure modules may lean on each other, never on services, models or fronts.
@@ -24,6 +26,7 @@ ALLOWED_APP_IMPORTS = {
     "app.errors",
     "app.assessments.scoring",
     "app.stats.agreement",
+    "app.reports.svg",
 }
 
 

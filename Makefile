@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0
+SYSTEM_PACKAGES := fonts-noto-cjk fonts-noto-color-emoji libharfbuzz-subset0 chromium
 
 .PHONY: demo test test-fast lint system-packages clean
 

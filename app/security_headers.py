@@ -11,6 +11,14 @@ HEADERS = {
     b"referrer-policy": b"same-origin",
     b"x-frame-options": b"DENY",
 }
+# The invite link carries the candidate's token: it must never leak through a Referer, and
+# every page behind it is personal, so nothing is cached — error pages included.
+INVITE_PREFIX = "/take/"
+INVITE_HEADERS = {
+    **HEADERS,
+    b"referrer-policy": b"no-referrer",
+    b"cache-control": b"no-store",
+}
 
 
 class SecurityHeadersMiddleware:
@@ -24,10 +32,12 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        defaults = INVITE_HEADERS if scope["path"].startswith(INVITE_PREFIX) else HEADERS
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in HEADERS.items() if k not in present]
+                extra = [(k, v) for k, v in defaults.items() if k not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

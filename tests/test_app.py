@@ -104,3 +104,10 @@ def test_settings_refuse_a_placeholder_secret_in_production() -> None:
     with pytest.raises(ValueError, match="YARDSTICK_SECRET_KEY"):
         Settings(environment="production")
     assert Settings(environment="production", secret_key="x" * 40).secret_key == "x" * 40
+
+
+def test_invite_paths_never_leak_the_token_even_on_errors(client: TestClient) -> None:
+    response = client.get("/take/not-a-real-token/unknown/page")
+
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["cache-control"] == "no-store"

@@ -353,10 +353,13 @@ def extend(session: Session, actor: User, assessment_id: int, days: int) -> Asse
 
 
 def _link_active(assessment: Assessment, now: datetime) -> bool:
-    return (
-        assessment.token_hash is not None
-        and assessment.status in (Status.INVITED, Status.IN_PROGRESS)
-        and (assessment.link_expires_at is None or assessment.link_expires_at > now)
+    # Link expiry guards invitations only: a started sitting runs to its own deadline.
+    if assessment.token_hash is None:
+        return False
+    if assessment.status == Status.IN_PROGRESS:
+        return True
+    return assessment.status == Status.INVITED and (
+        assessment.link_expires_at is None or assessment.link_expires_at > now
     )
 
 

@@ -1,0 +1,425 @@
+"""The candidate's side of an assessment: open the invite link, start, autosave, submit.
+
+Whatever depends on time takes `now` from the caller: the server clock (or a test) decides.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.accounts import service as account_service
+from app.accounts.secrets import hash_token
+from app.assessments import drawing, results
+from app.assessments.models import Answer, Assessment, AssessmentResult
+from app.assessments.states import FINISHED, Status, transition
+from app.errors import AppError, Conflict, InvalidInput, NotFound
+from app.rubrics import service as rubric_service
+from app.rubrics.spec import Item, ItemType, Rubric
+
+# Answers sent as the deadline passes are still in flight; a page view after it is not.
+GRACE = timedelta(seconds=30)
+MAX_TOKEN_LENGTH = 128
+
+SECTION_NAMES: dict[ItemType, dict[str, str]] = {
+    ItemType.KNOWLEDGE: {"zh": "专业知识", "en": "Knowledge"},
+    ItemType.SITUATIONAL: {"zh": "情境判断", "en": "Situational judgement"},
+    ItemType.WORK_SAMPLE: {"zh": "实操任务", "en": "Work samples"},
+}
+CONSENT: dict[str, str] = {
+    "zh": (
+        "你的作答只用于这次招聘评估：招聘方指定的评分人会阅读并评分，结果供招聘决策参考，"
+        "并按招聘方的数据保留规定保存。你可以向邀请你的人询问你的数据，或要求删除。"
+    ),
+    "en": (
+        "Your answers are used only for this hiring assessment: raters chosen by the hiring "
+        "team read and score them, the result informs the hiring decision, and the data is "
+        "kept according to the hiring organisation's retention rules. You can ask the person "
+        "who invited you about your data or ask for it to be erased."
+    ),
+}
+
+SavedAnswer = list[str] | str
+
+
+class InviteNotFound(NotFound):
+    code = "invite_not_found"
+
+
+class InviteRevoked(AppError):
+    status_code = 410
+    code = "invite_revoked"
+
+
+class InviteExpired(AppError):
+    status_code = 410
+    code = "invite_expired"
+
+
+class NotStarted(Conflict):
+    code = "not_started"
+
+
+class AnswersClosed(Conflict):
+    code = "answers_closed"
+
+
+class TimeUp(Conflict):
+    code = "time_up"
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    item_id: str
+    code: str  # not_drawn | unknown_option | single_choice | not_text | too_long
+    message: str
+    limit: int | None = None
+    length: int | None = None
+
+
+class AnswersRefused(InvalidInput):
+    """Some answers were refused; the valid ones of the same call were saved before this."""
+
+    def __init__(self, problems: list[AnswerProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems), field=problems[0].item_id)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Section:
+    number: int  # 1-based, the page the candidate sees
+    kind: ItemType
+    name: dict[str, str]
+    items: tuple[Item, ...]
+    first_number: int  # the number of its first question, counted over all sections
+    answered: frozenset[str]
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def answered_count(self) -> int:
+        return len(self.answered)
+
+    def unanswered_numbers(self) -> list[int]:
+        return [
+            self.first_number + i
+            for i, item in enumerate(self.items)
+            if item.id not in self.answered
+        ]
+
+
+@dataclass(frozen=True)
+class Progress:
+    sections: tuple[Section, ...]
+    # The first section with an unanswered item; None when every item is answered.
+    resume_at: int | None
+
+    @property
+    def total(self) -> int:
+        return sum(s.total for s in self.sections)
+
+    @property
+    def answered(self) -> int:
+        return sum(s.answered_count for s in self.sections)
+
+    def section(self, number: int) -> Section:
+        if not 1 <= number <= len(self.sections):
+            raise NotFound(f"no section {number}")
+        return self.sections[number - 1]
+
+
+@dataclass(frozen=True)
+class Landing:
+    assessor: str | None
+    role_name: dict[str, str]
+    sections: tuple[Section, ...]
+    total_items: int
+    time_limit_minutes: int | None
+    consent: dict[str, str]
+
+
+def open_invite(session: Session, raw_token: str, now: datetime) -> Assessment:
+    """The assessment behind an invite link, or the reason the link no longer works.
+
+    An invitation whose link expired before it was started is recorded as expired here, so
+    the caller must keep (commit) the session even though InviteExpired is raised.
+    """
+    assessment = None
+    if 0 < len(raw_token) <= MAX_TOKEN_LENGTH:
+        assessment = session.scalar(
+            select(Assessment).where(Assessment.token_hash == hash_token(raw_token))
+        )
+    if assessment is None:
+        raise InviteNotFound("this invitation link is not valid")
+    _check_link(assessment, now)
+    return assessment
+
+
+def _check_link(assessment: Assessment, now: datetime) -> None:
+    if assessment.status == Status.REVOKED or assessment.revoked_at is not None:
+        raise InviteRevoked("this invitation was withdrawn")
+    if (
+        assessment.status == Status.INVITED
+        and assessment.link_expires_at is not None
+        and now >= assessment.link_expires_at
+    ):
+        assessment.status = transition(assessment.status, Status.EXPIRED)
+    if assessment.status == Status.EXPIRED:
+        raise InviteExpired("this invitation link has expired")
+
+
+def rubric_of(session: Session, assessment: Assessment) -> Rubric:
+    return rubric_service.get_version(session, assessment.rubric_version)
+
+
+def saved_answers(session: Session, assessment: Assessment) -> dict[str, SavedAnswer]:
+    """Item id → the selected option ids (choice items) or the text (work samples)."""
+    # Columns, not entities: answers are written with bulk upserts that bypass the identity map.
+    rows = session.execute(
+        select(Answer.item_id, Answer.selected, Answer.text).where(
+            Answer.assessment_id == assessment.id
+        )
+    )
+    return {
+        item_id: (list(selected) if selected is not None else (text or ""))
+        for item_id, selected, text in rows
+    }
+
+
+def _is_answered(value: SavedAnswer | None) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return bool(value)
+
+
+def progress(session: Session, assessment: Assessment) -> Progress:
+    return _progress(session, assessment, rubric_of(session, assessment))
+
+
+def _progress(session: Session, assessment: Assessment, rubric: Rubric) -> Progress:
+    answers = saved_answers(session, assessment)
+    built: list[Section] = []
+    first = 1
+    for number, (kind, items) in enumerate(drawing.sections(rubric, assessment.item_ids), start=1):
+        answered = frozenset(i.id for i in items if _is_answered(answers.get(i.id)))
+        built.append(Section(number, kind, SECTION_NAMES[kind], tuple(items), first, answered))
+        first += len(items)
+    resume_at = next((s.number for s in built if s.answered_count < s.total), None)
+    return Progress(tuple(built), resume_at)
+
+
+def landing(session: Session, assessment: Assessment) -> Landing:
+    rubric = rubric_of(session, assessment)
+    sections = _progress(session, assessment, rubric).sections
+    assessor = (
+        account_service.get(session, assessment.created_by_id).name
+        if assessment.created_by_id is not None
+        else None
+    )
+    return Landing(
+        assessor=assessor,
+        role_name=dict(rubric.role(assessment.role_id).name),
+        sections=sections,
+        total_items=sum(s.total for s in sections),
+        time_limit_minutes=assessment.time_limit_minutes,
+        consent=CONSENT,
+    )
+
+
+def _locked(session: Session, assessment: Assessment, *, shared: bool = False) -> Assessment:
+    """Re-read the assessment row under a lock held to the end of the transaction.
+
+    FOR UPDATE serialises starts and submits; autosaves take FOR SHARE so a submit waits for
+    saves in flight and a save never lands after the result was computed. (SQLite has no row
+    locks, but its write transactions already start with BEGIN IMMEDIATE.)
+    """
+    return session.execute(
+        select(Assessment)
+        .where(Assessment.id == assessment.id)
+        .with_for_update(read=shared)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def start(session: Session, assessment: Assessment, now: datetime) -> None:
+    """Begin the sitting (and the clock, when timed); starting again just continues."""
+    assessment = _locked(session, assessment)
+    _check_link(assessment, now)
+    if assessment.status != Status.INVITED:
+        return
+    assessment.status = transition(assessment.status, Status.IN_PROGRESS)
+    assessment.started_at = now
+    if assessment.time_limit_minutes:
+        assessment.deadline_at = now + timedelta(minutes=assessment.time_limit_minutes)
+    session.flush()
+
+
+def is_finished(assessment: Assessment) -> bool:
+    return Status(assessment.status) in FINISHED
+
+
+def remaining_seconds(assessment: Assessment, now: datetime) -> int | None:
+    """Whole seconds to the deadline, rounded up so a countdown never ends early."""
+    if assessment.deadline_at is None:
+        return None
+    return max(0, math.ceil((assessment.deadline_at - now).total_seconds()))
+
+
+def time_is_up(assessment: Assessment, now: datetime) -> bool:
+    """Past the deadline and its grace period: no answer is accepted any more."""
+    return assessment.deadline_at is not None and now > assessment.deadline_at + GRACE
+
+
+def save_answers(
+    session: Session,
+    assessment: Assessment,
+    answers: Mapping[str, SavedAnswer],
+    now: datetime,
+) -> None:
+    """Store answers (autosave); each replaces that item's earlier answer.
+
+    Choice answers are option ids of the item (one at most for single choice); work samples
+    are plain text up to the item's `max_length`. Refused whole after submit and once time
+    is up; otherwise valid answers are saved and AnswersRefused lists the rest.
+    """
+    assessment = _locked(session, assessment, shared=True)
+    if is_finished(assessment):
+        raise AnswersClosed("the answers were submitted and can no longer be changed")
+    if assessment.status != Status.IN_PROGRESS:
+        raise NotStarted("the assessment has not been started")
+    if time_is_up(assessment, now):
+        raise TimeUp("time is up: answers can no longer be saved")
+    items = rubric_of(session, assessment).item_index()
+    drawn = set(assessment.item_ids)
+    rows: list[dict[str, Any]] = []
+    problems: list[AnswerProblem] = []
+    for item_id, value in answers.items():
+        if item_id not in drawn:
+            problems.append(
+                AnswerProblem(item_id, "not_drawn", f"item {item_id!r} is not in this assessment")
+            )
+            continue
+        item = items[item_id]
+        checked = _choice(item, value) if item.is_choice else _text(item, value)
+        if isinstance(checked, AnswerProblem):
+            problems.append(checked)
+        else:
+            selected, text = checked
+            rows.append(
+                {
+                    "assessment_id": assessment.id,
+                    "item_id": item_id,
+                    "selected": selected,
+                    "text": text,
+                    "saved_at": now,
+                }
+            )
+    if rows:
+        _upsert(session, rows)
+    if problems:
+        raise AnswersRefused(problems)
+
+
+def _choice(item: Item, value: SavedAnswer) -> tuple[list[str], None] | AnswerProblem:
+    given = [value] if isinstance(value, str) else list(value)
+    # A form sends one value per ticked box; repeats and blanks carry no meaning.
+    selected = list(dict.fromkeys(v for v in given if v))
+    known = {o.id for o in item.options}
+    unknown = [v for v in selected if v not in known]
+    if unknown:
+        return AnswerProblem(
+            item.id, "unknown_option", f"item {item.id!r} has no option {unknown[0]!r}"
+        )
+    if item.select == "single" and len(selected) > 1:
+        return AnswerProblem(
+            item.id,
+            "single_choice",
+            f"item {item.id!r} takes one option, {len(selected)} were given",
+        )
+    return selected, None
+
+
+def _text(item: Item, value: SavedAnswer) -> tuple[None, str] | AnswerProblem:
+    if not isinstance(value, str):
+        return AnswerProblem(item.id, "not_text", f"item {item.id!r} takes a text answer")
+    text = plain_text(value)
+    if len(text) > item.max_length:
+        return AnswerProblem(
+            item.id,
+            "too_long",
+            f"item {item.id!r}: the answer has {len(text)} characters, "
+            f"at most {item.max_length} are allowed",
+            limit=item.max_length,
+            length=len(text),
+        )
+    return None, text
+
+
+def plain_text(value: str) -> str:
+    """The text as typed, with line breaks as "\\n" and nothing a database would refuse.
+
+    Browsers send a textarea's line breaks as CRLF but count them as one character against
+    `maxlength`; NUL and lone surrogates are refused by PostgreSQL.
+    """
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch >= " " or ch in "\t\n")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE, so concurrent saves of one item never collide."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Rows in one order for every caller, so two saves never wait on each other crosswise.
+    statement = insert(Answer).values(sorted(rows, key=lambda row: str(row["item_id"])))
+    statement = statement.on_conflict_do_update(
+        index_elements=[Answer.assessment_id, Answer.item_id],
+        set_={
+            "selected": statement.excluded.selected,
+            "text": statement.excluded.text,
+            "saved_at": statement.excluded.saved_at,
+        },
+    )
+    session.execute(statement)
+
+
+def submit(session: Session, assessment: Assessment, now: datetime) -> AssessmentResult:
+    """Close the sitting and score what can be scored now; a repeat returns the first result.
+
+    Late submits are accepted with what was saved: they are how a timed-out sitting ends.
+    """
+    assessment = _locked(session, assessment)
+    if is_finished(assessment):
+        stored = session.get(AssessmentResult, assessment.id)
+        return stored if stored is not None else results.compute(session, assessment)
+    if assessment.status == Status.INVITED:
+        raise NotStarted("the assessment has not been started")
+    assessment.status = transition(assessment.status, Status.SUBMITTED)
+    assessment.submitted_at = now
+    session.flush()
+    return results.compute(session, assessment)
+
+
+def close_if_time_up(session: Session, assessment: Assessment, now: datetime) -> bool:
+    """Submit the saved answers of a sitting whose deadline has passed; True if it did.
+
+    Called when the candidate opens a page: the grace period is for saves already on their
+    way at the deadline, not for looking at the items afterwards.
+    """
+    if (
+        assessment.status == Status.IN_PROGRESS
+        and assessment.deadline_at is not None
+        and now >= assessment.deadline_at
+    ):
+        submit(session, assessment, now)
+        return True
+    return False

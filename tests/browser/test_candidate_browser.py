@@ -1,0 +1,267 @@
+"""The candidate's form in real Chromium against a real server: answer, leave, return, submit.
+
+Runs `uvicorn` in a subprocess on a migrated temporary SQLite database and drives Debian's
+Chromium through Playwright (Playwright's own browser download is not used).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app import migrations
+from app.assessments.models import Answer, Assessment, AssessmentResult
+from app.assessments.states import Status
+from app.config import Settings
+from app.db import make_engine, utcnow
+from tests.assessments.test_candidate_service import make_invited_assessment
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SECRET = "browser-test-secret-key-0123456789abcdefghij"
+CHINESE = "标题：熬夜党的20分钟急救面膜"
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Server:
+    base_url: str
+    engine: Engine
+    settings: Settings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited early:\n{log.read_text(encoding='utf-8')}")
+        try:
+            if httpx.get(f"{base_url}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"the server did not answer within 30 s:\n{log.read_text(encoding='utf-8')}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Chromium is missing at /usr/bin/chromium: `make test` installs the Debian "
+            "package `chromium` (as root; otherwise run `sudo apt-get install -y chromium`)",
+            pytrace=False,
+        )
+    expect.set_options(timeout=10_000)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp_path = tmp_path_factory.mktemp("browser")
+    database_url = f"sqlite:///{tmp_path / 'browser.db'}"
+    migrations.upgrade(database_url)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        environment="test",
+        database_url=database_url,
+        rubrics_dir=ROOT / "rubrics",
+        public_base_url=base_url,
+        secret_key=SECRET,
+    )
+    env = {
+        **os.environ,
+        "YARDSTICK_ENVIRONMENT": "test",
+        "YARDSTICK_DATABASE_URL": database_url,
+        "YARDSTICK_RUBRICS_DIR": str(settings.rubrics_dir),
+        "YARDSTICK_PUBLIC_BASE_URL": base_url,
+        "YARDSTICK_SECRET_KEY": SECRET,
+    }
+    log_path = tmp_path / "server.log"
+    engine = make_engine(database_url)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"),
+                *("--host", "127.0.0.1", "--port", str(port)),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(base_url, process, log_path)
+            yield Server(base_url, engine, settings)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+            engine.dispose()
+
+
+def answer_every_question_on(page: Page) -> None:
+    """Tick the first option of every choice question not answered yet."""
+    for fieldset in page.locator("fieldset.item").all():
+        inputs = fieldset.locator("input")
+        if inputs.count() and not any(box.is_checked() for box in inputs.all()):
+            inputs.first.check()
+
+
+def invite(server: Server, time_limit_minutes: int = 30) -> tuple[int, str]:
+    with Session(server.engine) as session:
+        assessment, raw = make_invited_assessment(
+            session, server.settings, time_limit_minutes=time_limit_minutes
+        )
+        session.commit()
+        return assessment.id, f"{server.base_url}/take/{raw}"
+
+
+def start(page: Page, link: str) -> None:
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Assessment for the role")
+    page.get_by_label("I have read the statement above").check()
+    page.get_by_role("button", name="Start").click()
+    expect(page).to_have_url(re.compile(r"/section/1$"))
+
+
+def test_a_candidate_answers_leaves_returns_and_submits_in_chromium(
+    browser: Browser, server: Server
+) -> None:
+    assessment_id, link = invite(server)
+    context = browser.new_context(locale="en-GB")
+
+    # Open the invitation, consent and start; the countdown runs.
+    page = context.new_page()
+    start(page, link)
+    countdown = page.locator(".countdown-value")
+    expect(countdown).to_have_text(re.compile(r"^\d+:\d\d$"))
+    expect(countdown).not_to_have_text(countdown.inner_text())
+
+    # Answer part of the first section; autosave alone must keep it.
+    questions = page.locator("fieldset.item")
+    ticked = []
+    for index in (0, 1):
+        option = questions.nth(index).locator("input").nth(1)
+        option.check()
+        ticked.append(option.get_attribute("id"))
+    expect(page.locator("#save-status")).to_contain_text("Saved")
+    page.close()
+
+    # Come back through the link: the answers are there.
+    page = context.new_page()
+    page.goto(link)
+    page.get_by_role("link", name="Continue where you left off").click()
+    expect(page).to_have_url(re.compile(r"/section/1$"))
+    for input_id in ticked:
+        expect(page.locator(f'[id="{input_id}"]')).to_be_checked()
+
+    # Finish the choice sections with Next, then type Chinese into a work sample.
+    answer_every_question_on(page)
+    page.get_by_role("button", name="Next section").click()
+    expect(page).to_have_url(re.compile(r"/section/2$"))
+    answer_every_question_on(page)
+    page.get_by_role("button", name="Next section").click()
+    expect(page).to_have_url(re.compile(r"/section/3$"))
+    page.get_by_label("Your answer").first.click()
+    page.keyboard.type(CHINESE)
+    expect(page.locator(".counter").first).to_contain_text(f"{len(CHINESE)} of")
+    expect(page.locator("#save-status")).to_contain_text("Saved")
+    page.close()
+
+    page = context.new_page()
+    page.goto(link)
+    page.get_by_role("link", name="Continue where you left off").click()
+    expect(page).to_have_url(re.compile(r"/section/3$"))
+    expect(page.get_by_label("Your answer").first).to_have_value(CHINESE)
+
+    # Review, confirm, submit.
+    page.get_by_role("button", name="Review and submit").click()
+    expect(page).to_have_url(re.compile(r"/review$"))
+    expect(page.locator(".summary")).to_contain_text("22 of 23 questions answered")
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.locator(".field-error")).to_contain_text("tick the box to confirm")
+    page.get_by_label("I have finished and want to submit my answers").check()
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Thank you — your answers were received"
+    )
+    context.close()
+
+    with Session(server.engine) as session:
+        stored = session.get_one(Assessment, assessment_id)
+        assert stored.status == Status.SUBMITTED  # the work sample waits for raters
+        result = session.get(AssessmentResult, assessment_id)
+        assert result is not None
+        assert not result.final
+        texts = session.scalars(
+            select(Answer.text).where(
+                Answer.assessment_id == assessment_id, Answer.text.is_not(None)
+            )
+        ).all()
+        assert CHINESE in texts
+
+
+def test_when_the_countdown_ends_the_page_saves_and_the_server_submits(
+    browser: Browser, server: Server
+) -> None:
+    assessment_id, link = invite(server)
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    start(page, link)
+    # Bring the deadline close instead of waiting out a real time limit.
+    with Session(server.engine) as session:
+        session.get_one(Assessment, assessment_id).deadline_at = utcnow() + timedelta(seconds=3)
+        session.commit()
+    page.reload()
+
+    # An answer given just before the end is kept.
+    question = page.locator("fieldset.item").first
+    choice = question.locator("input").first
+    choice.check()
+    answered = {str(question.get_attribute("data-item")): [str(choice.get_attribute("value"))]}
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Thank you — your answers were received", timeout=15_000
+    )
+    expect(page.locator(".confirmation")).to_contain_text("Time ran out at")
+    context.close()
+    with Session(server.engine) as session:
+        assert session.get_one(Assessment, assessment_id).status == Status.SCORED
+        rows = session.execute(
+            select(Answer.item_id, Answer.selected).where(Answer.assessment_id == assessment_id)
+        ).all()
+        assert {item: chosen for item, chosen in rows if chosen} == answered

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SYSTEM_PACKAGES := fonts-noto-cjk fonts-noto-color-emoji libharfbuzz-subset0 chromium
 
-.PHONY: demo test test-fast lint system-packages clean
+.PHONY: demo test test-fast lint bench system-packages clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test: system-packages lint
 
 test-fast: lint
 	$(BIN)/pytest -m "not slow"
+
+# Benchmarks print measured ratios; they are not part of the test suite.
+bench: system-packages $(STAMP)
+	@for script in tests/bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache yardstick.db yardstick.db-wal yardstick.db-shm

@@ -21,6 +21,8 @@ app.add_typer(rubric_cli.app, name="rubric")
 app.add_typer(user_cli.app, name="user")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+review_app = typer.Typer(help="Review cycles.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -47,6 +49,17 @@ def demo() -> None:
     with get_sessionmaker().begin() as session:
         for line in demo_data.load(session, get_settings()):
             typer.echo(line)
+
+
+@review_app.command("close-due")
+def review_close_due() -> None:
+    """Close and release every review cycle whose due date has passed (run it daily)."""
+    from app.db import get_sessionmaker, utcnow
+    from app.reviews import service as review_service
+
+    with get_sessionmaker().begin() as session:
+        closed = review_service.close_due_cycles(session, utcnow())
+    typer.echo(f"closed {len(closed)} cycle(s)" + (f": {closed}" if closed else ""))
 
 
 @app.command("serve")

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.api import accounts as accounts_api
 from app.api import assessments as assessments_api
 from app.api import health as health_api
+from app.api import reviews as reviews_api
 from app.api import rubrics as rubrics_api
 from app.config import Settings, get_settings
 from app.deps import LoginRequired
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rubrics_api.router, prefix="/api/v1")
     app.include_router(accounts_api.router, prefix="/api/v1")
     app.include_router(assessments_api.router, prefix="/api/v1")
+    app.include_router(reviews_api.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(candidate_pages.router)

@@ -18,6 +18,7 @@ PURE_MODULES = [
     "app/reviews/aggregation.py",
     "app/reports/charts.py",
     "app/reports/svg.py",
+    "app/plans/practice.py",
 ]
 FORBIDDEN = ("sqlalchemy", "fastapi", "starlette", "app.db", "app.config", "jinja2", "weasyprint")
 # Pure modules may lean on each other, never on services, models or fronts.

@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts import service as account_service
@@ -20,6 +21,11 @@ from app.assessments.models import Assessment
 from app.assessments.states import Status, transition
 from app.config import Settings
 from app.db import utcnow
+from app.plans import service as plan_service
+from app.plans.models import PlanItem
+from app.reviews import service as review_service
+from app.reviews.models import ReviewRatee
+from app.reviews.rating import AnswerInput
 from app.rubrics import service as rubric_service
 from app.rubrics.spec import Item, Rubric
 
@@ -30,6 +36,16 @@ STAFF = [
     ("hr@demo.yardstick", "陈静 Chen Jing (HR)", Role.HR),
     ("lead@demo.yardstick", "李明 Li Ming (lead)", Role.LEAD),
     ("rater@demo.yardstick", "王芳 Wang Fang", Role.MEMBER),
+    ("lead2@demo.yardstick", "赵磊 Zhao Lei (lead)", Role.LEAD),
+]
+# Operators in the two demo teams (all members; the leads are above).
+OPERATORS = [
+    ("zhou.yu@demo.yardstick", "周雨 Zhou Yu"),
+    ("qian.hui@demo.yardstick", "钱慧 Qian Hui"),
+    ("sun.tao@demo.yardstick", "孙涛 Sun Tao"),
+    ("lin.na@demo.yardstick", "林娜 Lin Na"),
+    ("gao.feng@demo.yardstick", "高峰 Gao Feng"),
+    ("tang.xin@demo.yardstick", "唐欣 Tang Xin"),
 ]
 
 # Work-sample answers of a strong, a middling and a weak candidate.
@@ -94,8 +110,13 @@ def load(session: Session, settings: Settings) -> list[str]:
         )
         for email, name, role in STAFF
     }
+    for email, name in OPERATORS:
+        staff[email] = account_service.create(
+            session, email=email, name=name, role=Role.MEMBER, password=DEMO_PASSWORD
+        )
     rng = random.Random(2026)  # noqa: S311 - reproducible demo answers
     links = [_candidate(session, settings, staff, person, rng) for person in CANDIDATES]
+    _reviews_and_plans(session, settings, staff, rng)
     lines = [*_logins(), "", "invite links (each is shown only once):"]
     lines += [link for link in links if link]
     return lines
@@ -218,3 +239,138 @@ def _note(ability: float) -> str:
     if ability >= 0.5:
         return "结构完整，但标题缺少搜索关键词。"
     return "只写了推荐，没有用户痛点和场景。"
+
+
+# How each operator tends to be seen: (self-view bias, true level per competency index).
+PROFILES = {
+    "rater@demo.yardstick": (1, [3, 2, 2, 3, 3, 3, 2, 3, 2]),
+    "zhou.yu@demo.yardstick": (-1, [4, 3, 3, 4, 3, 4, 3, 4, 3]),
+    "qian.hui@demo.yardstick": (0, [3, 3, 4, 2, 3, 3, 3, 3, 3]),
+    "sun.tao@demo.yardstick": (0, [2, 3, 3, 3, 2, 3, 2, 2, 3]),
+    "lin.na@demo.yardstick": (0, [3, 4, 3, 3, 4, 3, 3, 3, 4]),
+    "gao.feng@demo.yardstick": (1, [2, 2, 3, 3, 2, 3, 3, 2, 2]),
+    "tang.xin@demo.yardstick": (0, [3, 3, 2, 3, 3, 2, 3, 3, 3]),
+}
+COMMENTS = [
+    "选题紧跟热点，小红书笔记的关键词布局很到位。",
+    "跨部门沟通时需求说明可以更具体一些。",
+    "Post-mortems are thorough; would like to see more A/B tests.",
+    "复盘数据很细，但给设计的brief有时不够清楚。",
+    "<b>Great</b> at keeping the weekly calendar on track.",
+]
+
+
+def _reviews_and_plans(
+    session: Session, settings: Settings, staff: dict[str, User], rng: random.Random
+) -> None:
+    """Two teams: a released cycle (one group withheld), a second one showing growth, one open."""
+    hr = staff["hr@demo.yardstick"]
+    lead, lead2 = staff["lead@demo.yardstick"], staff["lead2@demo.yardstick"]
+    content = [
+        "rater@demo.yardstick",
+        "zhou.yu@demo.yardstick",
+        "qian.hui@demo.yardstick",
+        "sun.tao@demo.yardstick",
+    ]
+    growth = ["lin.na@demo.yardstick", "gao.feng@demo.yardstick", "tang.xin@demo.yardstick"]
+    team = review_service.create_team(session, hr, "内容组 Content", lead.id, settings)
+    for email in content:
+        review_service.add_member(session, hr, team.id, staff[email].id, "specialist", settings)
+    team2 = review_service.create_team(session, hr, "增长组 Growth", lead2.id, settings)
+    for email in growth:
+        review_service.add_member(session, hr, team2.id, staff[email].id, "specialist", settings)
+
+    due = utcnow() + timedelta(days=14)
+    wang, zhou = staff["rater@demo.yardstick"], staff["zhou.yu@demo.yardstick"]
+    peers = [staff[e] for e in content]
+    # Wang Fang has three peers (shown); Zhou Yu only two answer, so peers are withheld.
+    specs = [
+        review_service.RateeSpec(wang.id, tuple(p.id for p in peers if p.id != wang.id)),
+        review_service.RateeSpec(zhou.id, (staff["qian.hui@demo.yardstick"].id, wang.id)),
+    ]
+    first = review_service.open_cycle(
+        session, lead, team.id, settings, name="2026 上半年 H1 review", due_at=due, ratees=specs
+    )
+    _answer_cycle(session, staff, first.cycle.id, rng, growth=0)
+    review_service.close_cycle(session, lead, first.cycle.id)
+
+    plan = plan_service.create_plan(
+        session, lead, "review", _ratee_id(session, first.cycle.id, wang.id), hours_budget=40
+    )
+    items = list(session.scalars(select(PlanItem).where(PlanItem.plan_id == plan.id)))
+    for item, status in zip(items, ["done", "done", "in_progress"], strict=False):
+        plan_service.set_status(session, wang, plan.id, item.id, status)
+        if status == "done":
+            plan_service.add_evidence(
+                session,
+                wang,
+                plan.id,
+                item.id,
+                "完成课程并在本周笔记中实践，点击率从2.1%提升到3.4%。",
+            )
+
+    second = review_service.open_cycle(
+        session, lead, team.id, settings, name="2026 下半年 H2 review", due_at=due, ratees=specs[:1]
+    )
+    _answer_cycle(session, staff, second.cycle.id, rng, growth=1)
+    review_service.close_cycle(session, lead, second.cycle.id)
+
+    open_cycle = review_service.open_cycle(
+        session,
+        lead2,
+        team2.id,
+        settings,
+        name="增长组 季度评估 Q4",
+        due_at=due,
+        ratees=[
+            review_service.RateeSpec(
+                staff[e].id, (*(staff[p].id for p in growth if p != e), wang.id)
+            )
+            for e in growth
+        ],
+    )
+    _answer_cycle(session, staff, open_cycle.cycle.id, rng, growth=0, share=0.5)
+
+
+def _ratee_id(session: Session, cycle_id: int, user_id: int) -> int:
+    ratee_id = session.scalar(
+        select(ReviewRatee.id).where(
+            ReviewRatee.cycle_id == cycle_id, ReviewRatee.user_id == user_id
+        )
+    )
+    assert ratee_id is not None
+    return ratee_id
+
+
+def _answer_cycle(
+    session: Session,
+    staff: dict[str, User],
+    cycle_id: int,
+    rng: random.Random,
+    *,
+    growth: int,
+    share: float = 1.0,
+) -> None:
+    """Every rater answers (or `share` of them), around the ratee's profile plus `growth`."""
+    cycle = review_service.get_cycle(session, staff["hr@demo.yardstick"], cycle_id)
+    by_id = {user.id: (email, user) for email, user in staff.items()}
+    for ratee in cycle.ratees:
+        email, _ = by_id[ratee.user_id]
+        bias, levels = PROFILES[email]
+        for request in ratee.requests:
+            if rng.random() > share:
+                continue
+            rater = by_id[request.rater.user_id][1]
+            form = review_service.get_form(session, rater, request.id)
+            competencies = [c.id for d in form.dimensions for c in d.competencies]
+            answers = {}
+            for index, competency in enumerate(competencies):
+                level = levels[index] + growth + (bias if request.group == "self" else 0)
+                level += rng.choice([-1, 0, 0, 1]) if request.group != "self" else 0
+                observed = not (request.group == "report" or rng.random() < 0.05)
+                answers[competency] = AnswerInput(
+                    level=min(5, max(1, level)) if observed else None,
+                    not_observed=not observed,
+                    comment=rng.choice(COMMENTS) if rng.random() < 0.25 else "",
+                )
+            review_service.submit(session, rater, request.id, answers)

@@ -11,6 +11,8 @@ from app import demo
 from app.accounts.models import User
 from app.assessments.models import Assessment, AssessmentResult
 from app.config import Settings
+from app.plans.models import PlanItem
+from app.reviews.models import ReviewCycle, ReviewResult
 
 
 def test_demo_covers_every_stage_and_loads_once(db: Session, settings: Settings) -> None:
@@ -29,6 +31,13 @@ def test_demo_covers_every_stage_and_loads_once(db: Session, settings: Settings)
     assert "needs_adjudication" in flags
     recommendations = set(db.scalars(select(AssessmentResult.recommendation)))
     assert len(recommendations) >= 2
+
+    cycles = Counter(db.scalars(select(ReviewCycle.status)))
+    assert cycles == {"released": 2, "open": 1}
+    withheld = [r["withheld"] for r in db.scalars(select(ReviewResult.result))]
+    assert any("peer" in w for w in withheld)
+    statuses = set(db.scalars(select(PlanItem.status)))
+    assert {"done", "in_progress", "planned"} <= statuses
 
     users = db.scalar(select(func.count()).select_from(User))
     again = demo.load(db, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -49,14 +50,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+BUSY_TIMEOUT_SECONDS = 10
+_HOLDS_WRITER = "yardstick_holds_writer"  # key in the pooled connection's `info`
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    # SQLite's busy handler polls with sleeps growing to 100 ms, so under sustained load a
+    # connection that has waited long keeps losing the write lock to fresh ones and fails
+    # after the busy timeout. The threads of one process queue here instead, woken in turn;
+    # the busy handler is left to arbitrate between processes.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself (below) instead of pysqlite's deferred BEGIN.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -65,7 +76,16 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # A deferred transaction that later needs the write lock fails at once with
         # "database is locked", ignoring busy_timeout; taking the lock up front waits instead.
+        if not connection.info.get(_HOLDS_WRITER):
+            # Bounded, so a connection leaked while holding it only brings back the busy handler.
+            connection.info[_HOLDS_WRITER] = writer.acquire(timeout=BUSY_TIMEOUT_SECONDS)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # Back in the pool, so after its COMMIT or ROLLBACK (even for an invalidated connection).
+        if record.info.pop(_HOLDS_WRITER, False):
+            writer.release()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -73,7 +93,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # The pool hands a connection to one thread at a time, so the same-thread check only
         # gets in the way of threadpool routes.
         engine = create_engine(
-            url, connect_args={"timeout": 10, "check_same_thread": False}, **kwargs
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            **kwargs,
         )
         _configure_sqlite(engine)
         return engine
@@ -96,8 +118,7 @@ def get_session() -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     finally:
+        # On an error, close() rolls the transaction back without expiring loaded objects,
+        # so the error page can still show who is signed in.
         session.close()

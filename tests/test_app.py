@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings
+from app import db as db_module
+from app import migrations
+from app.accounts import service as account_service
+from app.accounts.models import Role
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.deps import SESSION_COOKIE
 from app.main import create_app
 from app.rubrics import service as rubric_service
 from app.rubrics.loader import RubricError
@@ -111,3 +117,29 @@ def test_invite_paths_never_leak_the_token_even_on_errors(client: TestClient) ->
 
     assert response.headers["referrer-policy"] == "no-referrer"
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_refusal_with_the_real_session_renders_the_error_page(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request's own session (rolled back on the error), not the test override."""
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    monkeypatch.setattr(db_module, "get_sessionmaker", lambda: factory)
+    with factory.begin() as session:
+        member = account_service.create(
+            session, email="m@example.com", name="Member Ma", role=Role.MEMBER, password="x" * 12
+        )
+        raw, _ = account_service.start_session(session, member, settings)
+
+    application = create_app(settings)
+    application.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(application, raise_server_exceptions=True) as client:
+        client.cookies.set(SESSION_COOKIE, raw)
+        response = client.get("/staff/assessments")
+    engine.dispose()
+
+    assert response.status_code == 403
+    assert "Member Ma" in response.text

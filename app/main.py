@@ -25,6 +25,7 @@ from app.web import accounts as accounts_pages
 from app.web import candidate as candidate_pages
 from app.web import pages, staff
 from app.web import plans as plans_pages
+from app.web import reviews as review_pages
 from app.web.templating import language, templates
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(candidate_pages.router)
     app.include_router(staff.router)
     app.include_router(plans_pages.router)
+    app.include_router(review_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(AppError)

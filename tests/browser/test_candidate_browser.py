@@ -6,131 +6,36 @@ Chromium through Playwright (Playwright's own browser download is not used).
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from sqlalchemy import Engine, select
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import migrations
 from app.assessments.models import Answer, Assessment, AssessmentResult
 from app.assessments.states import Status
-from app.config import Settings
-from app.db import make_engine, utcnow
+from app.db import utcnow
 from tests.assessments.test_candidate_service import make_invited_assessment
+from tests.browser.server import Server, chromium, running_server
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SECRET = "browser-test-secret-key-0123456789abcdefghij"
 CHINESE = "标题：熬夜党的20分钟急救面膜"
 
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class Server:
-    base_url: str
-    engine: Engine
-    settings: Settings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited early:\n{log.read_text(encoding='utf-8')}")
-        try:
-            if httpx.get(f"{base_url}/api/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the server did not answer within 30 s:\n{log.read_text(encoding='utf-8')}")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Chromium is missing at /usr/bin/chromium: `make test` installs the Debian "
-            "package `chromium` (as root; otherwise run `sudo apt-get install -y chromium`)",
-            pytrace=False,
-        )
-    expect.set_options(timeout=10_000)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp_path = tmp_path_factory.mktemp("browser")
-    database_url = f"sqlite:///{tmp_path / 'browser.db'}"
-    migrations.upgrade(database_url)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    settings = Settings(
-        environment="test",
-        database_url=database_url,
-        rubrics_dir=ROOT / "rubrics",
-        public_base_url=base_url,
-        secret_key=SECRET,
-    )
-    env = {
-        **os.environ,
-        "YARDSTICK_ENVIRONMENT": "test",
-        "YARDSTICK_DATABASE_URL": database_url,
-        "YARDSTICK_RUBRICS_DIR": str(settings.rubrics_dir),
-        "YARDSTICK_PUBLIC_BASE_URL": base_url,
-        "YARDSTICK_SECRET_KEY": SECRET,
-    }
-    log_path = tmp_path / "server.log"
-    engine = make_engine(database_url)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"),
-                *("--host", "127.0.0.1", "--port", str(port)),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_up(base_url, process, log_path)
-            yield Server(base_url, engine, settings)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-            engine.dispose()
+    with running_server(tmp_path_factory.mktemp("browser")) as running:
+        yield running
 
 
 def answer_every_question_on(page: Page) -> None:

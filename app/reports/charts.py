@@ -60,6 +60,16 @@ class BarRow:
 
 
 @dataclass(frozen=True, slots=True)
+class PairRow:
+    """Two values of one row, e.g. Others (first) and self (second), against a target."""
+
+    label: str
+    first: float | None
+    second: float | None
+    target: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class HeatCell:
     level: float | None
     target: float | None
@@ -187,7 +197,8 @@ def radar_chart(
         x, y = cx + (radius + 10) * cos, cy + (radius + 10) * sin
         anchor = "start" if cos > 0.2 else "end" if cos < -0.2 else "middle"
         room = size - x - 4 if anchor == "start" else x - 4 if anchor == "end" else 0.45 * size
-        lines = wrap(axis.label, room, font)
+        # Side labels may take a third line; the top and bottom ones have the width instead.
+        lines = wrap(axis.label, room, font, max_lines=2 if anchor == "middle" else 3)
         notes = [f"({_word('not_assessed', lang)})"] if axis.level is None else []
         count = len(lines) + len(notes)
         if sin < -0.5:
@@ -289,6 +300,102 @@ def level_bars(
     )
     desc = "; ".join(_summary(r.label, r.level, r.target, lang) for r in rows)
     return document(width, height, title or _word("bars", lang), desc, body)
+
+
+SECOND_COLOUR = "#9cb9dc"
+
+
+def paired_bars(
+    rows: Sequence[PairRow],
+    *,
+    scale_min: int,
+    scale_max: int,
+    first_label: str,
+    second_label: str,
+    width: float = 560,
+    lang: str = "en",
+    title: str | None = None,
+) -> str:
+    """Per row two bars from the bottom of the scale, `first` dark above `second` light, and a
+    tick at the target; each value is printed beside its bar with one decimal ("—" if None).
+
+    The series names are the caller's (e.g. "Others" and "Self"), so the legend says what the
+    bars are; a row without either value is drawn with its label and dashes only.
+    """
+    _check_scale(scale_min, scale_max)
+    for row in rows:
+        _check_value(row.first, f"{first_label} of {row.label!r}", scale_min, scale_max)
+        _check_value(row.second, f"{second_label} of {row.label!r}", scale_min, scale_max)
+        _check_value(row.target, f"target of {row.label!r}", scale_min, scale_max)
+
+    font, line, row_height = 11.0, 13.0, 34.0
+    label_width = 0.34 * width
+    x0, x1 = label_width + 12, width - 48
+    top = 20.0
+    height = top + row_height * len(rows) + 34
+
+    def at(value: float) -> float:
+        return x0 + (x1 - x0) * (value - scale_min) / (scale_max - scale_min)
+
+    body: list[str] = []
+    bottom = top + row_height * len(rows)
+    for tick in range(scale_min, scale_max + 1):
+        x = at(tick)
+        body.append(
+            f'<line x1="{num(x)}" y1="{num(top - 4)}" x2="{num(x)}" y2="{num(bottom)}" '
+            f'stroke="{GRID_COLOUR}" stroke-width="0.75"/>'
+        )
+        body.append(text_at(x, top - 8, str(tick), 8.5, anchor="middle", fill=MUTED_COLOUR))
+
+    for n, row in enumerate(rows):
+        middle = top + row_height * (n + 0.5)
+        lines = wrap(row.label, label_width, font)
+        first_y = middle - (len(lines) - 1) * line / 2 + font * 0.35
+        body.append('<g class="row">')
+        body.extend(
+            text_at(label_width, first_y + k * line, text, font, anchor="end")
+            for k, text in enumerate(lines)
+        )
+        for value, y, colour, cls in (
+            (row.first, middle - 8, LEVEL_COLOUR, "first"),
+            (row.second, middle + 1, SECOND_COLOUR, "second"),
+        ):
+            if value is not None:
+                body.append(
+                    f'<rect class="{cls}" x="{num(x0)}" y="{num(y)}" '
+                    f'width="{num(at(value) - x0)}" height="7" fill="{colour}"/>'
+                )
+            body.append(text_at(x1 + 8, y + 6.5, level_text(value), 9, fill=MUTED_COLOUR))
+        if row.target is not None:
+            x = at(row.target)
+            body.append(
+                f'<line class="target" x1="{num(x)}" y1="{num(middle - 12)}" x2="{num(x)}" '
+                f'y2="{num(middle + 12)}" stroke="{TARGET_COLOUR}" stroke-width="2.5"/>'
+            )
+        body.append("</g>")
+
+    first_swatch = f'<rect x="0.00" y="-4.00" width="18.00" height="8.00" fill="{LEVEL_COLOUR}"/>'
+    second_swatch = f'<rect x="0.00" y="-4.00" width="18.00" height="8.00" fill="{SECOND_COLOUR}"/>'
+    body += legend(
+        [
+            (first_swatch, first_label),
+            (second_swatch, second_label),
+            (TICK_SWATCH, _word("target", lang)),
+        ],
+        width / 2,
+        height - 12,
+        font,
+    )
+
+    def summary(row: PairRow) -> str:
+        text = f"{row.label}: {first_label} {level_text(row.first)}, "
+        text += f"{second_label} {level_text(row.second)}"
+        if row.target is not None:
+            text += f", {_word('target', lang)} {level_text(row.target)}"
+        return text
+
+    desc = "; ".join(summary(row) for row in rows)
+    return document(width, height, title or f"{first_label} / {second_label}", desc, body)
 
 
 def gap_class(level: float | None, target: float | None) -> int | None:

@@ -15,11 +15,16 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts import service as account_service
+from app.accounts.models import Role
+from app.assessments import service as assessment_service
 from app.assessments.models import Answer, Assessment, AssessmentResult
 from app.assessments.states import Status
 from app.db import utcnow
 from tests.assessments.test_candidate_service import make_invited_assessment
 from tests.browser.server import Server, chromium, running_server
+
+PASSWORD = "browser-test-password"
 
 CHINESE = "标题：熬夜党的20分钟急救面膜"
 
@@ -138,6 +143,31 @@ def test_a_candidate_answers_leaves_returns_and_submits_in_chromium(
             )
         ).all()
         assert CHINESE in texts
+
+    # A rater rates the work samples; HR signs in and reads the scored result.
+    with Session(server.engine) as session, session.begin():
+        hr = account_service.create(
+            session, email="hr@browser.test", name="HR Browser", role=Role.HR, password=PASSWORD
+        )
+        rater = account_service.create(
+            session, email="rater@browser.test", name="Rater", role=Role.LEAD, password=PASSWORD
+        )
+        assessment_service.assign_rater(session, hr, assessment_id, rater.id)
+        for entry in assessment_service.rating_queue(session, rater):
+            task = assessment_service.get_rating_task(session, rater, assessment_id, entry.item_id)
+            top = {c.id: c.levels[-1].id for c in task.criteria}
+            assessment_service.save_rating(session, rater, assessment_id, entry.item_id, top)
+    hr_page = browser.new_context(locale="en-GB").new_page()
+    hr_page.goto(f"{server.base_url}/login")
+    hr_page.get_by_label("Email").fill("hr@browser.test")
+    hr_page.get_by_label("Password").fill(PASSWORD)
+    hr_page.get_by_role("button", name="Sign in").click()
+    hr_page.goto(f"{server.base_url}/staff/assessments/{assessment_id}/result")
+    expect(hr_page.get_by_role("heading", level=1)).to_be_visible()
+    expect(hr_page.locator("main")).to_contain_text("Fit")
+    expect(hr_page.locator("main")).not_to_contain_text("provisional")
+    with Session(server.engine) as session:
+        assert session.get_one(Assessment, assessment_id).status == Status.SCORED
 
 
 def test_when_the_countdown_ends_the_page_saves_and_the_server_submits(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -37,7 +36,6 @@ router = APIRouter()
 
 Language = Literal["zh", "en"]
 Sort = assessment_service.SortKey
-SAFE_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
 # ── candidates ──────────────────────────────────────────────────────────────────────────
@@ -123,11 +121,6 @@ def list_assessments(
     return [AssessmentRowOut.model_validate(row) for row in rows]
 
 
-def _export_name(role: str | None, extension: str) -> str:
-    scope = role if role and SAFE_NAME.match(role) else "all"
-    return f"candidates-{scope}-{utcnow():%Y%m%d}.{extension}"
-
-
 def _download(content: bytes, media_type: str, filename: str) -> Response:
     return Response(
         content,
@@ -140,12 +133,18 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 
 
 @router.get(
-    "/assessments/export.csv",
+    "/assessments/export.{fmt}",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 with BOM"}},
+    responses={
+        200: {
+            "content": {media: {} for media in exports.MEDIA_TYPES.values()},
+            "description": "CSV (UTF-8 with BOM) or XLSX of the candidate list",
+        }
+    },
     tags=["exports"],
 )
-def export_csv(
+def export_assessments(
+    fmt: exports.ExportFormat,
     session: SessionDep,
     staff: ApiHr,
     role: str | None = None,
@@ -167,41 +166,10 @@ def export_csv(
         descending=descending,
     )
     return _download(
-        exports.to_csv(rows, lang), "text/csv; charset=utf-8", _export_name(role, "csv")
+        exports.export(rows, fmt, lang),
+        exports.MEDIA_TYPES[fmt],
+        exports.filename(role, fmt, utcnow().date()),
     )
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@router.get(
-    "/assessments/export.xlsx",
-    response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
-    tags=["exports"],
-)
-def export_xlsx(
-    session: SessionDep,
-    staff: ApiHr,
-    role: str | None = None,
-    rubric: str | None = None,
-    status: str | None = None,
-    search: str | None = None,
-    sort: Sort = "created",
-    descending: bool = False,
-    lang: Annotated[Language, Query()] = "en",
-) -> Response:
-    rows = assessment_service.list_assessments(
-        session,
-        staff.user,
-        rubric_id=rubric,
-        role_id=role,
-        status=status,
-        search=search,
-        sort=sort,
-        descending=descending,
-    )
-    return _download(exports.to_xlsx(rows, lang), XLSX, _export_name(role, "xlsx"))
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, tags=["assessments"])

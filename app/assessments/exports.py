@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
 # openpyxl ships no type information (types-openpyxl is not a dependency yet).
 from openpyxl import Workbook  # type: ignore[import-untyped]
@@ -137,3 +139,21 @@ def to_xlsx(rows: Sequence[AssessmentRow], language: str = "en") -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+ExportFormat = Literal["csv", "xlsx"]
+MEDIA_TYPES: dict[ExportFormat, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+SAFE_ROLE = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+def export(rows: Sequence[AssessmentRow], fmt: ExportFormat, language: str) -> bytes:
+    return to_csv(rows, language) if fmt == "csv" else to_xlsx(rows, language)
+
+
+def filename(role: str | None, fmt: ExportFormat, on: date) -> str:
+    """`candidates-<role or all>-<yyyymmdd>.<fmt>`; only a plain role id enters the name."""
+    scope = role if role and SAFE_ROLE.match(role) else "all"
+    return f"candidates-{scope}-{on:%Y%m%d}.{fmt}"

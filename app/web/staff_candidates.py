@@ -6,7 +6,6 @@ redirect URL or a cookie, and never shown again (only their hash is stored).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,8 +45,6 @@ from app.web.templating import language
 
 router = APIRouter(include_in_schema=False)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SAFE_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 # Which way a column sorts when first clicked: names and statuses A→Z, numbers best first.
 FIRST_DESCENDING = frozenset({"created", "level", "fit"})
 
@@ -166,25 +163,13 @@ def list_page(
     )
 
 
-def _download(content: bytes, media_type: str, role: str, extension: str) -> Response:
-    scope = role if SAFE_NAME.match(role) else "all"
-    filename = f"candidates-{scope}-{utcnow():%Y%m%d}.{extension}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 def _export_language(request: Request, lang: str) -> str:
     return lang if lang in ("zh", "en") else language(request)
 
 
-@router.get("/staff/assessments/export.csv")
-def export_csv(
+@router.get("/staff/assessments/export.{fmt}")
+def export_assessments(
+    fmt: exports.ExportFormat,
     request: Request,
     session: SessionDep,
     staff: WebHr,
@@ -197,26 +182,17 @@ def export_csv(
     lang: str = "",
 ) -> Response:
     filters = _filters(rubric, role, status, search, sort, descending)
-    content = exports.to_csv(_rows(session, staff, filters), _export_language(request, lang))
-    return _download(content, "text/csv; charset=utf-8", filters.role, "csv")
-
-
-@router.get("/staff/assessments/export.xlsx")
-def export_xlsx(
-    request: Request,
-    session: SessionDep,
-    staff: WebHr,
-    rubric: str = "",
-    role: str = "",
-    status: str = "",
-    search: str = "",
-    sort: str = "",
-    descending: str = "",
-    lang: str = "",
-) -> Response:
-    filters = _filters(rubric, role, status, search, sort, descending)
-    content = exports.to_xlsx(_rows(session, staff, filters), _export_language(request, lang))
-    return _download(content, XLSX, filters.role, "xlsx")
+    rows = _rows(session, staff, filters)
+    content = exports.export(rows, fmt, _export_language(request, lang))
+    return Response(
+        content,
+        media_type=exports.MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": "attachment; "
+            f'filename="{exports.filename(filters.role, fmt, utcnow().date())}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # ── a new invitation ────────────────────────────────────────────────────────────────────

@@ -14,6 +14,7 @@ from app.api import accounts as accounts_api
 from app.api import assessments as assessments_api
 from app.api import health as health_api
 from app.api import plans as plans_api
+from app.api import reports as reports_api
 from app.api import reviews as reviews_api
 from app.api import rubrics as rubrics_api
 from app.config import Settings, get_settings
@@ -25,6 +26,7 @@ from app.web import accounts as accounts_pages
 from app.web import candidate as candidate_pages
 from app.web import pages, staff
 from app.web import plans as plans_pages
+from app.web import reports as report_pages
 from app.web import reviews as review_pages
 from app.web.templating import language, templates
 
@@ -64,12 +66,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assessments_api.router, prefix="/api/v1")
     app.include_router(reviews_api.router, prefix="/api/v1")
     app.include_router(plans_api.router, prefix="/api/v1")
+    app.include_router(reports_api.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(candidate_pages.router)
     app.include_router(staff.router)
     app.include_router(plans_pages.router)
     app.include_router(review_pages.router)
+    app.include_router(report_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(AppError)

@@ -192,6 +192,11 @@ def render_pdf(html: str, *, title: str, lang: str, author: str = "Yardstick") -
     return pdf
 
 
+def pdf_markup(template: str | Template, context: Mapping[str, Any]) -> str:
+    """The markup `render_report` hands WeasyPrint: as the preview, minus the inlined CSS."""
+    return _render_template(template, context, inline_css=False)
+
+
 def render_report(
     template: str | Template,
     context: Mapping[str, Any],
@@ -200,7 +205,7 @@ def render_report(
     author: str = "Yardstick",
 ) -> bytes:
     """A report template straight to PDF; the stylesheet comes parsed, not inlined."""
-    html = _render_template(template, context, inline_css=False)
+    html = pdf_markup(template, context)
     return render_pdf(html, title=title, lang=context["lang"], author=author)
 
 

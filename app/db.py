@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import anyio
+import anyio.to_thread
+from anyio.lowlevel import RunVar
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -112,13 +115,52 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 
-def get_session() -> Iterator[Session]:
-    """One transaction per request: committed here when the route returns, else rolled back."""
-    session = get_sessionmaker()()
+# Requests of one process that may hold a session at once: SQLite has one writer and every
+# transaction takes the write lock; elsewhere the size of SQLAlchemy's default pool (5 + 10).
+# Both must stay below the thread pool's 40 threads.
+SQLITE_SESSION_SLOTS = 1
+POOLED_SESSION_SLOTS = 15
+_session_slots: RunVar[anyio.CapacityLimiter] = RunVar("yardstick_session_slots")
+
+
+def _slots() -> anyio.CapacityLimiter:
     try:
-        yield session
+        return _session_slots.get()
+    except LookupError:
+        sqlite = get_engine().dialect.name == "sqlite"
+        slots = anyio.CapacityLimiter(SQLITE_SESSION_SLOTS if sqlite else POOLED_SESSION_SLOTS)
+        _session_slots.set(slots)
+        return slots
+
+
+async def _in_own_thread(call: Callable[[], object]) -> None:
+    # Not from the shared thread pool: finishing a request must never wait for a free thread.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(call, limiter=anyio.CapacityLimiter(1))
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
         session.commit()
     finally:
-        # On an error, close() rolls the transaction back without expiring loaded objects,
-        # so the error page can still show who is signed in.
         session.close()
+
+
+async def get_session() -> AsyncIterator[Session]:
+    """One transaction per request: committed here when the route returns, else rolled back.
+
+    Requests wait for a slot here, on the event loop, not in a worker thread: FastAPI checks
+    a sync route's response model in the thread pool before this commits, so if every thread
+    waited for the database, the request holding it would wait for a thread until the busy
+    or pool timeout (a 500 for all of them).
+    """
+    async with _slots():
+        session = get_sessionmaker()()
+        try:
+            yield session
+        except BaseException:
+            # close() rolls the transaction back without expiring loaded objects, so the
+            # error page can still show who is signed in.
+            await _in_own_thread(session.close)
+            raise
+        await _in_own_thread(lambda: _commit_and_close(session))

@@ -15,6 +15,7 @@ from app.assessments.schemas import (
     AssessmentOut,
     AssessmentRowOut,
     CandidateDetailOut,
+    CandidateFeedbackIn,
     CandidateIn,
     CandidateOut,
     ExtendIn,
@@ -183,6 +184,19 @@ def get_assessment(assessment_id: int, session: SessionDep, staff: ApiStaff) -> 
 )
 def revoke(assessment_id: int, session: SessionDep, staff: ApiHr) -> AssessmentOut:
     assessment_service.revoke(session, staff.user, assessment_id)
+    view = assessment_service.get_assessment_view(session, staff.user, assessment_id)
+    return AssessmentOut.model_validate(view)
+
+
+@router.put(
+    "/assessments/{assessment_id}/candidate-feedback",
+    response_model=AssessmentOut,
+    tags=["assessments"],
+)
+def set_candidate_feedback(
+    assessment_id: int, body: CandidateFeedbackIn, session: SessionDep, staff: ApiHr
+) -> AssessmentOut:
+    assessment_service.set_candidate_feedback(session, staff.user, assessment_id, body.enabled)
     view = assessment_service.get_assessment_view(session, staff.user, assessment_id)
     return AssessmentOut.model_validate(view)
 

@@ -75,6 +75,10 @@ class AssessmentIn(Strict):
     )
 
 
+class CandidateFeedbackIn(Strict):
+    enabled: bool = Field(description="whether the candidate feedback report may be produced")
+
+
 class ExtendIn(Strict):
     days: int = Field(ge=1, le=365, description="days added to the link's expiry")
 
@@ -158,6 +162,7 @@ class AssessmentOut(Out):
     time_limit_minutes: int | None
     link_expires_at: datetime | None
     link_active: bool
+    candidate_feedback: bool
     token_issued_at: datetime | None
     created_at: datetime
     started_at: datetime | None

@@ -352,6 +352,17 @@ def extend(session: Session, actor: User, assessment_id: int, days: int) -> Asse
     return assessment
 
 
+def set_candidate_feedback(
+    session: Session, actor: User, assessment_id: int, enabled: bool
+) -> Assessment:
+    """Allow (or stop) the candidate-facing feedback report for this assessment."""
+    require_hr(actor)
+    assessment = _get(session, assessment_id)
+    assessment.candidate_feedback = enabled
+    session.flush()
+    return assessment
+
+
 def _link_active(assessment: Assessment, now: datetime) -> bool:
     # Link expiry guards invitations only: a started sitting runs to its own deadline.
     if assessment.token_hash is None:
@@ -395,6 +406,7 @@ def get_assessment_view(session: Session, user: User, assessment_id: int) -> vie
         time_limit_minutes=assessment.time_limit_minutes,
         link_expires_at=assessment.link_expires_at,
         link_active=_link_active(assessment, utcnow()),
+        candidate_feedback=assessment.candidate_feedback,
         token_issued_at=assessment.token_issued_at,
         created_at=assessment.created_at,
         started_at=assessment.started_at,

@@ -119,6 +119,8 @@ class AssessmentView:
     link_expires_at: datetime | None
     # Whether the current invite link would still open the assessment.
     link_active: bool
+    # Whether HR may send the candidate the feedback report.
+    candidate_feedback: bool
     token_issued_at: datetime | None
     created_at: datetime
     started_at: datetime | None

@@ -205,6 +205,19 @@ def remove_rater(
     return redirect(_here(assessment_id), "rater_removed")
 
 
+@router.post("/staff/assessments/{assessment_id:int}/feedback")
+def candidate_feedback(
+    assessment_id: int,
+    session: SessionDep,
+    staff: WebHr,
+    _csrf: CsrfChecked,
+    enabled: FormText = "",
+) -> Response:
+    on = enabled == "on"
+    assessment_service.set_candidate_feedback(session, staff.user, assessment_id, on)
+    return redirect(_here(assessment_id), "feedback_on" if on else "feedback_off")
+
+
 @router.post("/staff/assessments/{assessment_id:int}/revoke", response_model=None)
 def revoke(
     request: Request, assessment_id: int, session: SessionDep, staff: WebHr, _csrf: CsrfChecked

@@ -77,6 +77,14 @@ NOTICES: Mapping[str, tuple[str, Msg]] = {
         ),
     ),
     "extended": ("success", ("链接有效期已延长。", "The link's expiry was extended.")),
+    "feedback_on": (
+        "success",
+        ("已允许生成候选人反馈报告。", "The candidate feedback report is now available."),
+    ),
+    "feedback_off": (
+        "success",
+        ("已关闭候选人反馈报告。", "The candidate feedback report is switched off."),
+    ),
     "rated": (
         "success",
         ("评分已保存。这是下一项评分任务。", "Rating saved. Here is your next task."),

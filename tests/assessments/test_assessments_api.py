@@ -533,7 +533,7 @@ def test_every_route_is_tagged_and_documents_its_response(client: TestClient) ->
             (f"{API}/candidates", f"{API}/assessments", f"{API}/ratings", f"{API}/campaigns")
         )
     }
-    assert len(ours) == 15  # export.{fmt} serves both CSV and XLSX
+    assert len(ours) == 16  # export.{fmt} serves both CSV and XLSX
     for path, operations in ours.items():
         for method, operation in operations.items():
             assert operation["tags"], (method, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import db as db_module
 from app import migrations
 from app.accounts import service as account_service
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.deps import SESSION_COOKIE
@@ -21,7 +22,7 @@ from app.main import create_app
 from app.rubrics import service as rubric_service
 from app.rubrics.loader import RubricError
 from app.rubrics.models import RubricVersion
-from tests.conftest import SHIPPED_RUBRIC
+from tests.conftest import SHIPPED_RUBRIC, Signed
 
 
 def test_health_reports_database_and_rubric_versions(client: TestClient) -> None:
@@ -69,6 +70,23 @@ def test_home_page_speaks_the_users_language(
     page = client.get("/", headers={"Accept-Language": accept})
     assert page.status_code == 200
     assert expected in page.text
+
+
+def test_home_page_knows_who_is_signed_in(
+    client: TestClient, make_user: Callable[..., User], sign_in: Callable[[User], Signed]
+) -> None:
+    anonymous = client.get("/", headers={"Accept-Language": "en"})
+    assert 'href="/login"' in anonymous.text
+    assert "Go to your staff home" not in anonymous.text
+
+    hr = make_user(Role.HR, name="Zhou Li")
+    sign_in(hr)
+    page = client.get("/", headers={"Accept-Language": "en"})
+
+    assert "Zhou Li" in page.text
+    assert 'href="/staff"' in page.text
+    assert "Go to your staff home" in page.text
+    assert ">Sign in<" not in page.text
 
 
 def test_service_refuses_to_start_with_an_invalid_rubric(

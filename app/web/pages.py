@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from app.deps import SettingsDep
+from app.deps import SettingsDep, Staff, optional_staff
 from app.rubrics import service as rubric_service
 from app.web.templating import language, templates
 
@@ -13,10 +15,15 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, settings: SettingsDep) -> HTMLResponse:
+def home(
+    request: Request,
+    settings: SettingsDep,
+    # Signed-in staff see their navigation here too, not a "sign in" button.
+    staff: Annotated[Staff | None, Depends(optional_staff)],
+) -> HTMLResponse:
     rubrics = rubric_service.current_rubrics(settings.rubrics_dir)
     return templates.TemplateResponse(
         request,
         "home.html",
-        {"lang": language(request), "rubrics": list(rubrics.values())},
+        {"lang": language(request), "rubrics": list(rubrics.values()), "staff": staff},
     )

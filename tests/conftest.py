@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -29,6 +31,13 @@ from app.config import Settings, get_settings
 from app.db import get_session, make_engine
 from app.deps import SESSION_COOKIE
 from app.main import create_app
+
+# Generation speed and per-example time depend on how loaded the machine is, not on the code
+# under test; a property fails on a counterexample only.
+hypothesis_settings.register_profile(
+    "yardstick", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("yardstick")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_RUBRIC = ROOT / "rubrics" / "new_media_operator.yaml"

@@ -19,6 +19,7 @@ PURE_MODULES = [
     "app/reports/charts.py",
     "app/reports/svg.py",
     "app/plans/practice.py",
+    "app/rubrics/labels.py",
 ]
 FORBIDDEN = ("sqlalchemy", "fastapi", "starlette", "app.db", "app.config", "jinja2", "weasyprint")
 # Pure modules may lean on each other, never on services, models or fronts.

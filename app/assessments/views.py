@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# Re-exported: callers of this module name roles and bands through it.
+from app.rubrics.labels import band_label as band_label
+from app.rubrics.labels import role_name as role_name
+from app.rubrics.labels import t as t
 from app.rubrics.spec import Item, RoleProfile, Rubric, Text
-
-
-def t(zh: str, en: str) -> Text:
-    return {"zh": zh, "en": en}
-
 
 STATUS_LABELS: Mapping[str, Text] = {
     "invited": {"zh": "已邀请", "en": "Invited"},
@@ -27,26 +26,6 @@ STATUS_LABELS: Mapping[str, Text] = {
     "expired": {"zh": "已过期", "en": "Expired"},
     "revoked": {"zh": "已撤回", "en": "Revoked"},
 }
-
-
-def role_name(rubric: Rubric | None, role_id: str) -> Text:
-    """The role's name in the pinned rubric, or its id when the rubric no longer has it."""
-    if rubric is not None:
-        for role in rubric.roles:
-            if role.id == role_id:
-                return dict(role.name)
-    return t(role_id, role_id)
-
-
-def band_label(rubric: Rubric | None, role_id: str, band_id: str | None) -> Text | None:
-    if rubric is None or band_id is None:
-        return None
-    for role in rubric.roles:
-        if role.id == role_id:
-            for band in role.bands:
-                if band.id == band_id:
-                    return dict(band.label)
-    return t(band_id, band_id)
 
 
 # ── candidates and assessments ──────────────────────────────────────────────────────────

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from app.plans.practice import Feedback
+
+# Re-exported: callers of this module name roles and competencies through it.
+from app.rubrics.labels import competency_name as competency_name
+from app.rubrics.labels import role_name as role_name
+from app.rubrics.labels import t as t
 from app.rubrics.spec import Rubric, Text, TrainingModule
-
-
-def t(zh: str, en: str) -> Text:
-    return {"zh": zh, "en": en}
-
 
 STATUS_LABELS: Mapping[str, Text] = {
     "planned": t("计划中", "Planned"),
@@ -33,21 +33,6 @@ SOURCE_LABELS: Mapping[str, Text] = {
     "assessment": t("测评", "Assessment"),
     "review": t("360 评估", "360 review"),
 }
-
-
-def competency_name(rubric: Rubric | None, competency_id: str) -> Text:
-    """The competency's name in `rubric`, or its id when the rubric no longer has it."""
-    if rubric is not None and competency_id in rubric.competency_index():
-        return dict(rubric.competency(competency_id).name)
-    return t(competency_id, competency_id)
-
-
-def role_name(rubric: Rubric | None, role_id: str) -> Text:
-    if rubric is not None:
-        for role in rubric.roles:
-            if role.id == role_id:
-                return dict(role.name)
-    return t(role_id, role_id)
 
 
 @dataclass(frozen=True)

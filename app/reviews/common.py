@@ -9,7 +9,11 @@ from app.accounts.models import Role, User
 from app.errors import Forbidden, InvalidInput
 from app.reviews.aggregation import Group, ReviewPolicy
 from app.reviews.models import ReviewCycle
-from app.rubrics.spec import Rubric, Text
+
+# Re-exported: the review modules name roles through this one.
+from app.rubrics.labels import role_name as role_name
+from app.rubrics.labels import t as t
+from app.rubrics.spec import Text
 
 HR_ROLES = frozenset({Role.HR, Role.ADMIN})
 # Roles that may run cycles; which cycles is decided per object (the team's lead, or HR).
@@ -60,10 +64,6 @@ class FieldErrors(InvalidInput):
         self.errors = dict(errors)
 
 
-def t(zh: str, en: str) -> Text:
-    return {"zh": zh, "en": en}
-
-
 def is_hr(user: User) -> bool:
     return Role(user.role) in HR_ROLES
 
@@ -76,15 +76,6 @@ def require_managing_role(user: User) -> None:
 
 def group_label(group: str) -> Text:
     return dict(GROUP_LABELS.get(group, t(group, group)))
-
-
-def role_name(rubric: Rubric | None, role_id: str) -> Text:
-    """The role's name in the pinned rubric, or its id when the rubric does not have it."""
-    if rubric is not None:
-        for role in rubric.roles:
-            if role.id == role_id:
-                return dict(role.name)
-    return t(role_id, role_id)
 
 
 def policy_of(cycle: ReviewCycle) -> ReviewPolicy:

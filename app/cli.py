@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from app.accounts import cli as user_cli
 from app.assessments.schemas import ResponsesFileIn
 from app.assessments.scoring import ScoringInputError, score
+from app.privacy import cli as privacy_cli
 from app.reports import cli as report_cli
 from app.rubrics import cli as rubric_cli
 from app.rubrics.loader import RubricError, load_rubric
@@ -21,6 +22,8 @@ app = typer.Typer(help="Yardstick: competency assessment and training.", no_args
 app.add_typer(rubric_cli.app, name="rubric")
 app.add_typer(user_cli.app, name="user")
 app.add_typer(report_cli.app, name="report")
+app.add_typer(privacy_cli.person_app, name="person")
+app.add_typer(privacy_cli.retention_app, name="retention")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 review_app = typer.Typer(help="Review cycles.", no_args_is_help=True)

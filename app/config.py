@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     secret_key: str = PLACEHOLDER_SECRET
     session_idle_minutes: int = Field(default=60, ge=1)
     session_absolute_hours: int = Field(default=12, ge=1)
+    # Days a candidate's data is kept after their last assessment ended; None keeps it until
+    # someone runs `yardstick retention run --days N` or erases the person.
+    candidate_retention_days: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

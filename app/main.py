@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -14,6 +14,7 @@ from app.api import accounts as accounts_api
 from app.api import assessments as assessments_api
 from app.api import health as health_api
 from app.api import plans as plans_api
+from app.api import privacy as privacy_api
 from app.api import reports as reports_api
 from app.api import reviews as reviews_api
 from app.api import rubrics as rubrics_api
@@ -21,8 +22,9 @@ from app.config import Settings, get_settings
 from app.deps import LoginRequired
 from app.errors import AppError
 from app.rubrics import service as rubric_service
-from app.security_headers import SecurityHeadersMiddleware
+from app.security_headers import SecurityHeadersMiddleware, headers_for
 from app.web import accounts as accounts_pages
+from app.web import admin as admin_pages
 from app.web import candidate as candidate_pages
 from app.web import pages, staff
 from app.web import plans as plans_pages
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reviews_api.router, prefix="/api/v1")
     app.include_router(plans_api.router, prefix="/api/v1")
     app.include_router(reports_api.router, prefix="/api/v1")
+    app.include_router(privacy_api.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(candidate_pages.router)
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plans_pages.router)
     app.include_router(review_pages.router)
     app.include_router(report_pages.router)
+    app.include_router(admin_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(AppError)
@@ -84,6 +88,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if error.field:
             detail["field"] = error.field
         return JSONResponse({"detail": detail}, status_code=error.status_code)
+
+    @app.exception_handler(Exception)
+    def _server_error(request: Request, _error: Exception) -> Response:
+        # Starlette answers an unhandled error outside every middleware: the security
+        # headers are set here or the response goes out without them.
+        message = "something went wrong on our side; please try again later"
+        response: Response
+        if _wants_json(request):
+            detail = {"code": "server_error", "message": message}
+            response = JSONResponse({"detail": detail}, status_code=500)
+        else:
+            try:
+                response = _error_page(request, 500, message)
+            except Exception:
+                # Whatever broke the page may break the error page too.
+                response = PlainTextResponse(message, status_code=500)
+        response.headers.update(headers_for(request.url.path))
+        return response
 
     @app.exception_handler(LoginRequired)
     def _login_required(_request: Request, error: LoginRequired) -> Response:

@@ -20,6 +20,36 @@ INVITE_HEADERS = {
     b"cache-control": b"no-store",
 }
 
+# API answers are made for one caller (results, people, tokens): no cache keeps them either,
+# unless a route says otherwise.
+API_PREFIX = "/api/"
+API_HEADERS = {**HEADERS, b"cache-control": b"no-store"}
+
+
+# The interactive API docs are FastAPI's Swagger UI page: its script and styles come from a CDN
+# and it starts with an inline script. It shows no personal data, so only this page may.
+DOCS_PATH = "/api/docs"
+DOCS_CDN = "https://cdn.jsdelivr.net"
+DOCS_CSP = (
+    f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; "
+    f"style-src 'self' {DOCS_CDN}; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+DOCS_HEADERS = {**API_HEADERS, b"content-security-policy": DOCS_CSP.encode()}
+
+
+def _defaults(path: str) -> dict[bytes, bytes]:
+    if path == DOCS_PATH:
+        return DOCS_HEADERS
+    if path.startswith(INVITE_PREFIX):
+        return INVITE_HEADERS
+    return API_HEADERS if path.startswith(API_PREFIX) else HEADERS
+
+
+def headers_for(path: str) -> dict[str, str]:
+    """The headers above for `path`, for responses made outside this middleware."""
+    return {name.decode(): value.decode() for name, value in _defaults(path).items()}
+
 
 class SecurityHeadersMiddleware:
     """Pure ASGI (not BaseHTTPMiddleware) so streaming and 500 responses get headers too."""
@@ -32,7 +62,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
-        defaults = INVITE_HEADERS if scope["path"].startswith(INVITE_PREFIX) else HEADERS
+        defaults = _defaults(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -161,3 +162,28 @@ def test_a_refusal_with_the_real_session_renders_the_error_page(
 
     assert response.status_code == 403
     assert "Member Ma" in response.text
+
+
+def test_api_docs_page_may_load_what_it_references_and_nothing_else_does(
+    client: TestClient,
+) -> None:
+    docs = client.get("/api/docs")
+    policy = dict(
+        part.strip().split(" ", 1) for part in docs.headers["content-security-policy"].split(";")
+    )
+    scripts = re.findall(r'<script src="(https://[^/"]+)/', docs.text)
+    styles = re.findall(r'<link[^>]+rel="stylesheet" href="(https://[^/"]+)/', docs.text)
+    icons = re.findall(r'<link[^>]+rel="shortcut icon" href="(https://[^/"]+)/', docs.text)
+
+    assert scripts
+    assert all(origin in policy["script-src"] for origin in scripts)
+    assert styles
+    assert all(origin in policy["style-src"] for origin in styles)
+    assert all(origin in policy["img-src"] for origin in icons)
+    assert "'unsafe-inline'" in policy["script-src"]  # Swagger UI starts from an inline script
+    assert policy["object-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    # Every other page keeps the strict policy.
+    home = client.get("/").headers["content-security-policy"]
+    assert "cdn.jsdelivr.net" not in home
+    assert "unsafe-inline" not in home

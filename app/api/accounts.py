@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from app.accounts import service as account_service
 from app.accounts.schemas import MeOut, TokenCreatedOut, TokenIn, TokenOut
+from app.api.errors import STAFF_ERRORS, refuse_nul_characters
 from app.deps import ApiStaff, SessionDep
+from app.ids import Id
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(
+    tags=["accounts"], responses=STAFF_ERRORS, dependencies=[Depends(refuse_nul_characters)]
+)
 
 
 @router.get("/me")
@@ -33,6 +37,6 @@ def create_token(body: TokenIn, staff: ApiStaff, session: SessionDep) -> TokenCr
 
 
 @router.delete("/tokens/{token_id}", status_code=204, response_class=Response)
-def revoke_token(token_id: int, staff: ApiStaff, session: SessionDep) -> None:
+def revoke_token(token_id: Id, staff: ApiStaff, session: SessionDep) -> None:
     """Revoke one of your tokens; any other id is 404."""
     account_service.revoke_token(session, staff.user, token_id)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from app.api.errors import STAFF_ERRORS, refuse_nul_characters
 from app.assessments import campaigns, exports
 from app.assessments import service as assessment_service
 from app.assessments.schemas import (
     AgreementOut,
     AssessmentIn,
     AssessmentOut,
+    AssessmentPageOut,
     AssessmentRowOut,
     CandidateDetailOut,
     CandidateFeedbackIn,
@@ -31,8 +33,10 @@ from app.assessments.schemas import (
 )
 from app.db import utcnow
 from app.deps import ApiHr, ApiStaff, SessionDep, SettingsDep
+from app.ids import Id
+from app.privacy import audit
 
-router = APIRouter()
+router = APIRouter(responses=STAFF_ERRORS, dependencies=[Depends(refuse_nul_characters)])
 
 
 Language = Literal["zh", "en"]
@@ -66,7 +70,7 @@ def list_candidates(
 
 
 @router.get("/candidates/{candidate_id}", response_model=CandidateDetailOut, tags=["candidates"])
-def get_candidate(candidate_id: int, session: SessionDep, staff: ApiHr) -> CandidateDetailOut:
+def get_candidate(candidate_id: Id, session: SessionDep, staff: ApiHr) -> CandidateDetailOut:
     detail = assessment_service.get_candidate(session, staff.user, candidate_id)
     return CandidateDetailOut.model_validate(detail)
 
@@ -98,7 +102,12 @@ def create_assessment(
     return InviteOut(assessment=AssessmentOut.model_validate(view), invite_url=url)
 
 
-@router.get("/assessments", response_model=list[AssessmentRowOut], tags=["assessments"])
+@router.get(
+    "/assessments",
+    response_model=AssessmentPageOut,
+    tags=["assessments"],
+    summary="One page of the candidate list, with the number of matching rows",
+)
 def list_assessments(
     session: SessionDep,
     staff: ApiHr,
@@ -108,8 +117,15 @@ def list_assessments(
     search: str | None = None,
     sort: Sort = "created",
     descending: bool = False,
-) -> list[AssessmentRowOut]:
-    rows = assessment_service.list_assessments(
+    page: Annotated[
+        int,
+        Query(ge=1, le=assessment_service.PAGE_MAX, description="1-based; past the last is empty"),
+    ] = 1,
+    size: Annotated[
+        int, Query(ge=1, le=assessment_service.PAGE_SIZE_MAX, description="rows per page")
+    ] = assessment_service.PAGE_SIZE,
+) -> AssessmentPageOut:
+    found = assessment_service.page_assessments(
         session,
         staff.user,
         rubric_id=rubric,
@@ -118,8 +134,16 @@ def list_assessments(
         search=search,
         sort=sort,
         descending=descending,
+        page=page,
+        size=size,
     )
-    return [AssessmentRowOut.model_validate(row) for row in rows]
+    return AssessmentPageOut(
+        items=[AssessmentRowOut.model_validate(row) for row in found.rows],
+        total=found.total,
+        page=found.page,
+        size=found.size,
+        pages=found.pages,
+    )
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:
@@ -166,6 +190,14 @@ def export_assessments(
         sort=sort,
         descending=descending,
     )
+    audit.record(
+        session,
+        staff.user,
+        "assessment.list_exported",
+        "assessment_list",
+        format=fmt,
+        rows=len(rows),
+    )
     return _download(
         exports.export(rows, fmt, lang),
         exports.MEDIA_TYPES[fmt],
@@ -174,7 +206,7 @@ def export_assessments(
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, tags=["assessments"])
-def get_assessment(assessment_id: int, session: SessionDep, staff: ApiStaff) -> AssessmentOut:
+def get_assessment(assessment_id: Id, session: SessionDep, staff: ApiStaff) -> AssessmentOut:
     view = assessment_service.get_assessment_view(session, staff.user, assessment_id)
     return AssessmentOut.model_validate(view)
 
@@ -182,7 +214,7 @@ def get_assessment(assessment_id: int, session: SessionDep, staff: ApiStaff) -> 
 @router.post(
     "/assessments/{assessment_id}/revoke", response_model=AssessmentOut, tags=["assessments"]
 )
-def revoke(assessment_id: int, session: SessionDep, staff: ApiHr) -> AssessmentOut:
+def revoke(assessment_id: Id, session: SessionDep, staff: ApiHr) -> AssessmentOut:
     assessment_service.revoke(session, staff.user, assessment_id)
     view = assessment_service.get_assessment_view(session, staff.user, assessment_id)
     return AssessmentOut.model_validate(view)
@@ -194,7 +226,7 @@ def revoke(assessment_id: int, session: SessionDep, staff: ApiHr) -> AssessmentO
     tags=["assessments"],
 )
 def set_candidate_feedback(
-    assessment_id: int, body: CandidateFeedbackIn, session: SessionDep, staff: ApiHr
+    assessment_id: Id, body: CandidateFeedbackIn, session: SessionDep, staff: ApiHr
 ) -> AssessmentOut:
     assessment_service.set_candidate_feedback(session, staff.user, assessment_id, body.enabled)
     view = assessment_service.get_assessment_view(session, staff.user, assessment_id)
@@ -204,7 +236,7 @@ def set_candidate_feedback(
 @router.post(
     "/assessments/{assessment_id}/extend", response_model=AssessmentOut, tags=["assessments"]
 )
-def extend(assessment_id: int, body: ExtendIn, session: SessionDep, staff: ApiHr) -> AssessmentOut:
+def extend(assessment_id: Id, body: ExtendIn, session: SessionDep, staff: ApiHr) -> AssessmentOut:
     assessment_service.extend(session, staff.user, assessment_id, body.days)
     view = assessment_service.get_assessment_view(session, staff.user, assessment_id)
     return AssessmentOut.model_validate(view)
@@ -217,7 +249,7 @@ def extend(assessment_id: int, body: ExtendIn, session: SessionDep, staff: ApiHr
     summary="Replace the invite link; the old one stops working and the new URL is shown once",
 )
 def reissue(
-    assessment_id: int,
+    assessment_id: Id,
     body: ReissueIn,
     session: SessionDep,
     settings: SettingsDep,
@@ -240,7 +272,7 @@ def reissue(
     tags=["raters"],
 )
 def assign_rater(
-    assessment_id: int, body: RaterIn, session: SessionDep, staff: ApiHr
+    assessment_id: Id, body: RaterIn, session: SessionDep, staff: ApiHr
 ) -> list[RaterOut]:
     assessment_service.assign_rater(
         session, staff.user, assessment_id, body.user_id, body.adjudicator
@@ -256,7 +288,7 @@ def assign_rater(
     summary="Remove a rater; returns the raters that remain",
 )
 def unassign_rater(
-    assessment_id: int, user_id: int, session: SessionDep, staff: ApiHr
+    assessment_id: Id, user_id: Id, session: SessionDep, staff: ApiHr
 ) -> list[RaterOut]:
     assessment_service.unassign_rater(session, staff.user, assessment_id, user_id)
     raters = assessment_service.list_raters(session, staff.user, assessment_id)
@@ -275,7 +307,7 @@ def rating_queue(session: SessionDep, staff: ApiStaff) -> list[QueueEntryOut]:
     tags=["ratings"],
 )
 def get_rating_task(
-    assessment_id: int, item_id: str, session: SessionDep, staff: ApiStaff
+    assessment_id: Id, item_id: str, session: SessionDep, staff: ApiStaff
 ) -> RatingTaskOut:
     task = assessment_service.get_rating_task(session, staff.user, assessment_id, item_id)
     return RatingTaskOut.model_validate(task)
@@ -288,7 +320,7 @@ def get_rating_task(
     summary="Save your rating of a work sample (replaces your earlier one)",
 )
 def save_rating(
-    assessment_id: int,
+    assessment_id: Id,
     item_id: str,
     body: WorkSampleRatingIn,
     session: SessionDep,
@@ -304,10 +336,12 @@ def save_rating(
 
 
 @router.get("/assessments/{assessment_id}/result", response_model=ResultOut, tags=["results"])
-def get_result(assessment_id: int, session: SessionDep, staff: ApiHr) -> ResultOut:
-    return ResultOut.model_validate(
-        assessment_service.get_result_view(session, staff.user, assessment_id)
+def get_result(assessment_id: Id, session: SessionDep, staff: ApiHr) -> ResultOut:
+    found = assessment_service.get_result_view(session, staff.user, assessment_id)
+    audit.assessment_event(
+        session, staff.user, "assessment.result_viewed", assessment_id, via="api"
     )
+    return ResultOut.model_validate(found)
 
 
 @router.get(

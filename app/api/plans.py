@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
+from app.api.errors import STAFF_ERRORS, refuse_nul_characters
 from app.deps import ApiHr, ApiStaff, SessionDep, SettingsDep
 from app.errors import NotFound
+from app.ids import Id
 from app.plans import catalogue as plan_catalogue
 from app.plans import practice_service
 from app.plans import progress as plan_progress
@@ -34,7 +36,7 @@ from app.plans.schemas import (
 )
 from app.plans.views import PlanView
 
-router = APIRouter()
+router = APIRouter(responses=STAFF_ERRORS, dependencies=[Depends(refuse_nul_characters)])
 
 
 def _plan_out(session: SessionDep, staff: ApiStaff, plan_id: int) -> PlanOut:
@@ -53,9 +55,7 @@ def _item_out(view: PlanView, item_id: int) -> ItemOut:
 
 
 @router.get("/plans", response_model=list[PlanRowOut], tags=["plans"])
-def list_plans(
-    session: SessionDep, staff: ApiStaff, user_id: int | None = None
-) -> list[PlanRowOut]:
+def list_plans(session: SessionDep, staff: ApiStaff, user_id: Id | None = None) -> list[PlanRowOut]:
     """Your plans; a lead also sees their teams' plans, HR every plan."""
     rows = plan_progress.list_plans(session, staff.user, user_id)
     return [PlanRowOut.model_validate(row) for row in rows]
@@ -71,7 +71,7 @@ def create_plan(body: PlanIn, session: SessionDep, staff: ApiStaff) -> PlanOut:
 
 
 @router.get("/plans/sources", response_model=PlanningOut, tags=["plans"])
-def plan_sources(session: SessionDep, staff: ApiStaff, user_id: int | None = None) -> PlanningOut:
+def plan_sources(session: SessionDep, staff: ApiStaff, user_id: Id | None = None) -> PlanningOut:
     """Whom you may plan for and, with `user_id`, the results a plan can be made from."""
     return PlanningOut.model_validate(plan_progress.planning(session, staff.user, user_id))
 
@@ -82,24 +82,24 @@ def list_teams(session: SessionDep, staff: ApiStaff) -> list[TeamRefOut]:
 
 
 @router.get("/plans/teams/{team_id}", response_model=TeamOut, tags=["plans"])
-def team_progress(team_id: int, session: SessionDep, staff: ApiStaff) -> TeamOut:
+def team_progress(team_id: Id, session: SessionDep, staff: ApiStaff) -> TeamOut:
     """Per member: plan completion, overdue items, competencies still below target."""
     return TeamOut.model_validate(plan_progress.team_view(session, staff.user, team_id))
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut, tags=["plans"])
-def get_plan(plan_id: int, session: SessionDep, staff: ApiStaff) -> PlanOut:
+def get_plan(plan_id: Id, session: SessionDep, staff: ApiStaff) -> PlanOut:
     return _plan_out(session, staff, plan_id)
 
 
 @router.patch("/plans/{plan_id}", response_model=PlanOut, tags=["plans"])
-def update_plan(plan_id: int, body: PlanUpdateIn, session: SessionDep, staff: ApiStaff) -> PlanOut:
+def update_plan(plan_id: Id, body: PlanUpdateIn, session: SessionDep, staff: ApiStaff) -> PlanOut:
     plan_service.update_plan(session, staff.user, plan_id, body.title)
     return _plan_out(session, staff, plan_id)
 
 
 @router.post("/plans/{plan_id}/items", response_model=ItemOut, status_code=201, tags=["plans"])
-def add_item(plan_id: int, body: ItemIn, session: SessionDep, staff: ApiStaff) -> ItemOut:
+def add_item(plan_id: Id, body: ItemIn, session: SessionDep, staff: ApiStaff) -> ItemOut:
     """Add a catalogue module (the person's lead only)."""
     item = plan_service.add_item(
         session, staff.user, plan_id, body.module_id, body.competency, body.due_date, body.note
@@ -109,7 +109,7 @@ def add_item(plan_id: int, body: ItemIn, session: SessionDep, staff: ApiStaff) -
 
 @router.patch("/plans/{plan_id}/items/{item_id}", response_model=ItemOut, tags=["plans"])
 def update_item(
-    plan_id: int, item_id: int, body: ItemUpdateIn, session: SessionDep, staff: ApiStaff
+    plan_id: Id, item_id: Id, body: ItemUpdateIn, session: SessionDep, staff: ApiStaff
 ) -> ItemOut:
     """Set the due date and note (the person's lead only); fields not sent stay as they are."""
     sent = body.model_fields_set
@@ -125,14 +125,14 @@ def update_item(
 
 
 @router.delete("/plans/{plan_id}/items/{item_id}", status_code=204, tags=["plans"])
-def remove_item(plan_id: int, item_id: int, session: SessionDep, staff: ApiStaff) -> Response:
+def remove_item(plan_id: Id, item_id: Id, session: SessionDep, staff: ApiStaff) -> Response:
     plan_service.remove_item(session, staff.user, plan_id, item_id)
     return Response(status_code=204)
 
 
 @router.put("/plans/{plan_id}/items/{item_id}/status", response_model=ItemOut, tags=["plans"])
 def set_status(
-    plan_id: int, item_id: int, body: StatusIn, session: SessionDep, staff: ApiStaff
+    plan_id: Id, item_id: Id, body: StatusIn, session: SessionDep, staff: ApiStaff
 ) -> ItemOut:
     """Planned, in progress or done (the person the plan is for only)."""
     plan_service.set_status(session, staff.user, plan_id, item_id, body.status)
@@ -146,7 +146,7 @@ def set_status(
     tags=["plans"],
 )
 def add_evidence(
-    plan_id: int, item_id: int, body: EvidenceIn, session: SessionDep, staff: ApiStaff
+    plan_id: Id, item_id: Id, body: EvidenceIn, session: SessionDep, staff: ApiStaff
 ) -> ItemOut:
     """Add an evidence note (the person the plan is for only)."""
     plan_service.add_evidence(session, staff.user, plan_id, item_id, body.text)
@@ -200,14 +200,14 @@ def start_practice(
 
 
 @router.get("/practice/sessions/{session_id}", response_model=PracticeSessionOut, tags=["practice"])
-def get_practice(session_id: int, session: SessionDep, staff: ApiStaff) -> PracticeSessionOut:
+def get_practice(session_id: Id, session: SessionDep, staff: ApiStaff) -> PracticeSessionOut:
     view = practice_service.get_session_view(session, staff.user, session_id)
     return PracticeSessionOut.model_validate(view)
 
 
 @router.post("/practice/sessions/{session_id}/answers", response_model=AnswerOut, tags=["practice"])
 def answer_practice(
-    session_id: int, body: PracticeAnswerIn, session: SessionDep, staff: ApiStaff
+    session_id: Id, body: PracticeAnswerIn, session: SessionDep, staff: ApiStaff
 ) -> AnswerOut:
     """Answer one item: feedback at once (score, explanation, every option's worth)."""
     feedback = practice_service.answer(session, staff.user, session_id, body.item_id, body.selected)

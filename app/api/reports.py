@@ -7,11 +7,14 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from app.api.errors import STAFF_ERRORS
 from app.deps import ApiStaff, SessionDep, SettingsDep
+from app.ids import Id
+from app.privacy import audit
 from app.reports import service as report_service
 from app.reports.documents import Document, content_disposition
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], responses=STAFF_ERRORS)
 
 Language = Literal["zh", "en"]
 PDF: dict[int | str, dict[str, Any]] = {
@@ -38,10 +41,19 @@ def pdf_response(document: Document) -> Response:
     summary="Candidate report (HR and admins)",
 )
 def candidate_pdf(
-    assessment_id: int, session: SessionDep, staff: ApiStaff, lang: Language | None = None
+    assessment_id: Id, session: SessionDep, staff: ApiStaff, lang: Language | None = None
 ) -> Response:
     chosen = lang or report_service.default_lang(staff.user)
-    return pdf_response(report_service.candidate_report(session, staff.user, assessment_id, chosen))
+    document = report_service.candidate_report(session, staff.user, assessment_id, chosen)
+    audit.assessment_event(
+        session,
+        staff.user,
+        "assessment.report_viewed",
+        assessment_id,
+        report="candidate",
+        format="pdf",
+    )
+    return pdf_response(document)
 
 
 @router.get(
@@ -51,10 +63,19 @@ def candidate_pdf(
     summary="Feedback report for the candidate (HR sends it; only when enabled)",
 )
 def feedback_pdf(
-    assessment_id: int, session: SessionDep, staff: ApiStaff, lang: Language | None = None
+    assessment_id: Id, session: SessionDep, staff: ApiStaff, lang: Language | None = None
 ) -> Response:
     chosen = lang or report_service.default_lang(staff.user)
-    return pdf_response(report_service.feedback_report(session, staff.user, assessment_id, chosen))
+    document = report_service.feedback_report(session, staff.user, assessment_id, chosen)
+    audit.assessment_event(
+        session,
+        staff.user,
+        "assessment.report_viewed",
+        assessment_id,
+        report="feedback",
+        format="pdf",
+    )
+    return pdf_response(document)
 
 
 @router.get(
@@ -64,10 +85,12 @@ def feedback_pdf(
     summary="360 review report (the person reviewed, the cycle's lead, HR)",
 )
 def review_pdf(
-    ratee_id: int, session: SessionDep, staff: ApiStaff, lang: Language | None = None
+    ratee_id: Id, session: SessionDep, staff: ApiStaff, lang: Language | None = None
 ) -> Response:
     chosen = lang or report_service.default_lang(staff.user)
-    return pdf_response(report_service.review_report(session, staff.user, ratee_id, chosen))
+    document = report_service.review_report(session, staff.user, ratee_id, chosen)
+    audit.ratee_event(session, staff.user, "review.report_viewed", ratee_id, format="pdf")
+    return pdf_response(document)
 
 
 @router.get(
@@ -77,15 +100,16 @@ def review_pdf(
     summary="Team report (the team's lead, HR); `cycle_id` picks a released cycle",
 )
 def team_pdf(
-    team_id: int,
+    team_id: Id,
     session: SessionDep,
     settings: SettingsDep,
     staff: ApiStaff,
     lang: Language | None = None,
-    cycle_id: int | None = None,
+    cycle_id: Id | None = None,
 ) -> Response:
     chosen = lang or report_service.default_lang(staff.user)
     document = report_service.team_report(
         session, staff.user, team_id, chosen, settings, cycle_id=cycle_id
     )
+    audit.record(session, staff.user, "team.report_viewed", "team", team_id, format="pdf")
     return pdf_response(document)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api.errors import error_responses
 from app.deps import SettingsDep
 from app.rubrics import service as rubric_service
 from app.rubrics.schemas import RubricOut, RubricSummaryOut
 
-router = APIRouter(prefix="/rubrics", tags=["rubrics"])
+router = APIRouter(prefix="/rubrics", tags=["rubrics"], responses=error_responses(404, 422))
 
 
 @router.get("", response_model=list[RubricSummaryOut])

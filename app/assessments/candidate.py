@@ -9,9 +9,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import JSON, Insert, Select, bindparam, func, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from app.assessments import drawing, results
 from app.assessments.models import Answer, Assessment, AssessmentResult
 from app.assessments.states import FINISHED, Status, transition
 from app.errors import AppError, Conflict, InvalidInput, NotFound
+from app.privacy import audit
 from app.rubrics import service as rubric_service
 from app.rubrics.spec import Item, ItemType, Rubric
 
@@ -147,6 +149,102 @@ class Landing:
     consent: dict[str, str]
 
 
+# The statements of every candidate request are built once: SQLAlchemy then reuses their
+# cache keys and compiled SQL instead of rebuilding both on each autosave.
+_BY_TOKEN = select(Assessment).where(Assessment.token_hash == bindparam("token_hash"))
+_BY_ID = select(Assessment).where(Assessment.id == bindparam("assessment_id"))
+_LOCKED = {
+    shared: _BY_ID.with_for_update(read=shared).execution_options(populate_existing=True)
+    for shared in (False, True)
+}
+_answer = Answer.__table__.c
+_assessment = Assessment.__table__.c
+# Columns, not entities: answers are written with bulk upserts that bypass the identity map.
+_ANSWERS = select(_answer.item_id, _answer.selected, _answer.text).where(
+    _answer.assessment_id == bindparam("assessment_id")
+)
+
+
+class Sitting(Protocol):
+    """What saving answers reads of an assessment: the mapped row, or `_OpenSitting`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def deadline_at(self) -> datetime | None: ...
+    @property
+    def rubric_version(self) -> str: ...
+    @property
+    def item_ids(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class _OpenSitting:
+    id: int
+    status: str
+    revoked_at: datetime | None
+    deadline_at: datetime | None
+    rubric_version: str
+    item_ids: list[str]
+    answers: dict[str, SavedAnswer]  # as saved before this request
+
+
+@lru_cache(maxsize=4)
+def _open_sitting_statement(dialect: str) -> Select[*tuple[Any, ...]]:
+    """A sitting in progress by token hash, with its saved answers as one JSON array.
+
+    One statement where open_invite, _locked and saved_answers take three; the row is
+    locked as `_locked(shared=True)` locks it (FOR SHARE; SQLite has BEGIN IMMEDIATE).
+    """
+    if dialect == "postgresql":
+        entry = func.json_build_array(_answer.item_id, _answer.selected, _answer.text)
+        aggregate = func.json_agg(entry)
+    else:
+        entry = func.json_array(_answer.item_id, func.json(_answer.selected), _answer.text)
+        aggregate = func.json_group_array(entry)
+    answers = (
+        select(type_coerce(aggregate, JSON))
+        .where(_answer.assessment_id == _assessment.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            _assessment.id,
+            _assessment.status,
+            _assessment.revoked_at,
+            _assessment.deadline_at,
+            _assessment.rubric_version,
+            _assessment.item_ids,
+            answers,
+        )
+        .where(
+            _assessment.token_hash == bindparam("token_hash"),
+            _assessment.status == Status.IN_PROGRESS.value,
+        )
+        .with_for_update(read=True, of=Assessment.__table__)
+    )
+
+
+def _open_sitting(session: Session, token_hash: str) -> _OpenSitting | None:
+    connection = session.connection()
+    statement = _open_sitting_statement(connection.dialect.name)
+    row = connection.execute(statement, {"token_hash": token_hash}).one_or_none()
+    if row is None:
+        return None
+    id_, status, revoked_at, deadline_at, rubric_version, item_ids, saved = row
+    answers: dict[str, SavedAnswer] = {
+        item_id: (list(selected) if selected is not None else (text or ""))
+        for item_id, selected, text in saved or ()
+    }
+    return _OpenSitting(id_, status, revoked_at, deadline_at, rubric_version, item_ids, answers)
+
+
+def _token_hash(raw_token: str) -> str | None:
+    return hash_token(raw_token) if 0 < len(raw_token) <= MAX_TOKEN_LENGTH else None
+
+
 def open_invite(session: Session, raw_token: str, now: datetime) -> Assessment:
     """The assessment behind an invite link, or the reason the link no longer works.
 
@@ -154,10 +252,8 @@ def open_invite(session: Session, raw_token: str, now: datetime) -> Assessment:
     the caller must keep (commit) the session even though InviteExpired is raised.
     """
     assessment = None
-    if 0 < len(raw_token) <= MAX_TOKEN_LENGTH:
-        assessment = session.scalar(
-            select(Assessment).where(Assessment.token_hash == hash_token(raw_token))
-        )
+    if (token_hash := _token_hash(raw_token)) is not None:
+        assessment = session.execute(_BY_TOKEN, {"token_hash": token_hash}).scalar_one_or_none()
     if assessment is None:
         raise InviteNotFound("this invitation link is not valid")
     _check_link(assessment, now)
@@ -183,12 +279,7 @@ def rubric_of(session: Session, assessment: Assessment) -> Rubric:
 
 def saved_answers(session: Session, assessment: Assessment) -> dict[str, SavedAnswer]:
     """Item id → the selected option ids (choice items) or the text (work samples)."""
-    # Columns, not entities: answers are written with bulk upserts that bypass the identity map.
-    rows = session.execute(
-        select(Answer.item_id, Answer.selected, Answer.text).where(
-            Answer.assessment_id == assessment.id
-        )
-    )
+    rows = session.execute(_ANSWERS, {"assessment_id": assessment.id})
     return {
         item_id: (list(selected) if selected is not None else (text or ""))
         for item_id, selected, text in rows
@@ -206,10 +297,15 @@ def progress(session: Session, assessment: Assessment) -> Progress:
 
 
 def _progress(session: Session, assessment: Assessment, rubric: Rubric) -> Progress:
-    answers = saved_answers(session, assessment)
+    return _progress_of(rubric, assessment.item_ids, saved_answers(session, assessment))
+
+
+def _progress_of(
+    rubric: Rubric, item_ids: list[str], answers: Mapping[str, SavedAnswer]
+) -> Progress:
     built: list[Section] = []
     first = 1
-    for number, (kind, items) in enumerate(drawing.sections(rubric, assessment.item_ids), start=1):
+    for number, (kind, items) in enumerate(drawing.sections(rubric, item_ids), start=1):
         answered = frozenset(i.id for i in items if _is_answered(answers.get(i.id)))
         built.append(Section(number, kind, SECTION_NAMES[kind], tuple(items), first, answered))
         first += len(items)
@@ -242,12 +338,7 @@ def _locked(session: Session, assessment: Assessment, *, shared: bool = False) -
     saves in flight and a save never lands after the result was computed. (SQLite has no row
     locks, but its write transactions already start with BEGIN IMMEDIATE.)
     """
-    return session.execute(
-        select(Assessment)
-        .where(Assessment.id == assessment.id)
-        .with_for_update(read=shared)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    return session.execute(_LOCKED[shared], {"assessment_id": assessment.id}).scalar_one()
 
 
 def start(session: Session, assessment: Assessment, now: datetime) -> None:
@@ -263,7 +354,7 @@ def start(session: Session, assessment: Assessment, now: datetime) -> None:
     session.flush()
 
 
-def is_finished(assessment: Assessment) -> bool:
+def is_finished(assessment: Sitting) -> bool:
     return Status(assessment.status) in FINISHED
 
 
@@ -274,7 +365,7 @@ def remaining_seconds(assessment: Assessment, now: datetime) -> int | None:
     return max(0, math.ceil((assessment.deadline_at - now).total_seconds()))
 
 
-def time_is_up(assessment: Assessment, now: datetime) -> bool:
+def time_is_up(assessment: Sitting, now: datetime) -> bool:
     """Past the deadline and its grace period: no answer is accepted any more."""
     return assessment.deadline_at is not None and now > assessment.deadline_at + GRACE
 
@@ -292,13 +383,46 @@ def save_answers(
     is up; otherwise valid answers are saved and AnswersRefused lists the rest.
     """
     assessment = _locked(session, assessment, shared=True)
+    _save(session, assessment, rubric_of(session, assessment), answers, now)
+
+
+def autosave(
+    session: Session, raw_token: str, answers: Mapping[str, SavedAnswer], now: datetime
+) -> Progress:
+    """`open_invite` and `save_answers` for the page's script, then the progress made.
+
+    The usual case, a sitting in progress, is found, locked and its answers read in one
+    query; anything else takes the link's checks first, so it raises (and records) what
+    open_invite would. The progress is the answers read then with this request's on top,
+    as a read after the save would see them unless another save of the sitting is in flight.
+    """
+    token_hash = _token_hash(raw_token)
+    sitting = _open_sitting(session, token_hash) if token_hash is not None else None
+    if sitting is None or sitting.revoked_at is not None:
+        assessment = _locked(session, open_invite(session, raw_token, now), shared=True)
+        rubric = rubric_of(session, assessment)
+        _save(session, assessment, rubric, answers, now)
+        return _progress(session, assessment, rubric)
+    rubric = rubric_service.get_version(session, sitting.rubric_version)
+    saved = _save(session, sitting, rubric, answers, now)
+    return _progress_of(rubric, sitting.item_ids, {**sitting.answers, **saved})
+
+
+def _save(
+    session: Session,
+    assessment: Sitting,
+    rubric: Rubric,
+    answers: Mapping[str, SavedAnswer],
+    now: datetime,
+) -> dict[str, SavedAnswer]:
+    """save_answers on an assessment row already locked in this transaction; what it saved."""
     if is_finished(assessment):
         raise AnswersClosed("the answers were submitted and can no longer be changed")
     if assessment.status != Status.IN_PROGRESS:
         raise NotStarted("the assessment has not been started")
     if time_is_up(assessment, now):
         raise TimeUp("time is up: answers can no longer be saved")
-    items = rubric_of(session, assessment).item_index()
+    items = rubric.item_index()
     drawn = set(assessment.item_ids)
     rows: list[dict[str, Any]] = []
     problems: list[AnswerProblem] = []
@@ -327,6 +451,7 @@ def save_answers(
         _upsert(session, rows)
     if problems:
         raise AnswersRefused(problems)
+    return {r["item_id"]: r["text"] if r["selected"] is None else r["selected"] for r in rows}
 
 
 def _choice(item: Item, value: SavedAnswer) -> tuple[list[str], None] | AnswerProblem:
@@ -375,13 +500,16 @@ def plain_text(value: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT DO UPDATE, so concurrent saves of one item never collide."""
-    dialect = session.get_bind().dialect.name
+@lru_cache(maxsize=4)
+def _upsert_statement(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT DO UPDATE, so concurrent saves of one item never collide.
+
+    Built once per dialect with the row values as parameters: SQLAlchemy then reuses its
+    compiled SQL (and the statement's cache key) for every save.
+    """
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # Rows in one order for every caller, so two saves never wait on each other crosswise.
-    statement = insert(Answer).values(sorted(rows, key=lambda row: str(row["item_id"])))
-    statement = statement.on_conflict_do_update(
+    statement = insert(Answer)
+    return statement.on_conflict_do_update(
         index_elements=[Answer.assessment_id, Answer.item_id],
         set_={
             "selected": statement.excluded.selected,
@@ -389,7 +517,13 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
             "saved_at": statement.excluded.saved_at,
         },
     )
-    session.execute(statement)
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    connection = session.connection()
+    # Rows in one order for every caller, so two saves never wait on each other crosswise.
+    ordered = sorted(rows, key=lambda row: str(row["item_id"]))
+    connection.execute(_upsert_statement(connection.dialect.name), ordered)
 
 
 def submit(session: Session, assessment: Assessment, now: datetime) -> AssessmentResult:
@@ -406,6 +540,7 @@ def submit(session: Session, assessment: Assessment, now: datetime) -> Assessmen
     assessment.status = transition(assessment.status, Status.SUBMITTED)
     assessment.submitted_at = now
     session.flush()
+    audit.assessment_event(session, "candidate", "assessment.submitted", assessment.id)
     return results.compute(session, assessment)
 
 

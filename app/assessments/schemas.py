@@ -10,6 +10,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.assessments.scoring import ChoiceResponse, Rating, Response, WorkSampleResponse
+from app.ids import Id
 
 
 class Strict(BaseModel):
@@ -66,7 +67,7 @@ class CandidateIn(Strict):
 
 
 class AssessmentIn(Strict):
-    candidate_id: int
+    candidate_id: Id
     rubric_id: str = Field(min_length=1, max_length=64)
     role_id: str = Field(min_length=1, max_length=64)
     time_limit_minutes: int | None = Field(default=None, ge=1, le=600)
@@ -88,7 +89,7 @@ class ReissueIn(Strict):
 
 
 class RaterIn(Strict):
-    user_id: int
+    user_id: Id
     adjudicator: bool = False
 
 
@@ -196,6 +197,16 @@ class AssessmentRowOut(Out):
     final: bool | None
     created_at: datetime
     submitted_at: datetime | None
+
+
+class AssessmentPageOut(Out):
+    """One page of the candidate list; `total` counts the matching rows of every page."""
+
+    items: list[AssessmentRowOut]
+    total: int
+    page: int
+    size: int
+    pages: int
 
 
 class QueueEntryOut(Out):

@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, TypeGuard
+from typing import Any, Literal, TypeGuard
 
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Role, User
@@ -33,6 +33,7 @@ from app.assessments.states import FINISHED, Status, transition
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.privacy import audit
 from app.rubrics import service as rubric_service
 from app.rubrics.spec import Item, ItemType, Rubric
 
@@ -58,6 +59,7 @@ STATUS_ORDER = (
 )
 
 SortKey = Literal["created", "name", "level", "fit", "status"]
+AnySelect = Select[*tuple[Any, ...]]
 SORT_KEYS: tuple[SortKey, ...] = ("created", "name", "level", "fit", "status")
 
 
@@ -249,6 +251,7 @@ def create_assessment(
     url = _issue_token(assessment, link_valid_days, settings)
     session.add(assessment)
     session.flush()
+    audit.assessment_event(session, actor, "assessment.invited", assessment.id)
     return assessment, url
 
 
@@ -312,6 +315,9 @@ def reissue_link(
         raise Conflict(f"an assessment that is {status.value} needs no link")
     url = _issue_token(assessment, link_valid_days, settings)
     session.flush()
+    audit.assessment_event(
+        session, actor, "assessment.link_reissued", assessment_id, status=assessment.status
+    )
     return assessment, url
 
 
@@ -322,9 +328,11 @@ def revoke(session: Session, actor: User, assessment_id: int) -> Assessment:
     """
     require_hr(actor)
     assessment = _get(session, assessment_id)
+    before = assessment.status
     assessment.status = transition(assessment.status, Status.REVOKED)
     assessment.revoked_at = utcnow()
     session.flush()
+    audit.assessment_event(session, actor, "assessment.revoked", assessment_id, was=before)
     return assessment
 
 
@@ -349,6 +357,14 @@ def extend(session: Session, actor: User, assessment_id: int, days: int) -> Asse
     now = utcnow()
     assessment.link_expires_at = max(assessment.link_expires_at, now) + timedelta(days=days)
     session.flush()
+    audit.assessment_event(
+        session,
+        actor,
+        "assessment.link_extended",
+        assessment_id,
+        days=days,
+        status=assessment.status,
+    )
     return assessment
 
 
@@ -360,6 +376,7 @@ def set_candidate_feedback(
     assessment = _get(session, assessment_id)
     assessment.candidate_feedback = enabled
     session.flush()
+    audit.assessment_event(session, actor, "assessment.feedback_changed", assessment_id, on=enabled)
     return assessment
 
 
@@ -423,48 +440,44 @@ def get_assessment_view(session: Session, user: User, assessment_id: int) -> vie
 # ── the candidate list ──────────────────────────────────────────────────────────────────
 
 
-def _sorted(
-    query: Select[Assessment, Candidate, AssessmentResult], sort: SortKey, descending: bool
-) -> Select[Assessment, Candidate, AssessmentResult]:
-    column = {
-        "created": Assessment.created_at,
-        "name": Candidate.name,
-        "level": AssessmentResult.overall_level,
-        "fit": AssessmentResult.fit,
-        "status": case(
-            {s.value: n for n, s in enumerate(STATUS_ORDER)}, value=Assessment.status, else_=99
-        ),
-    }[sort]
-    ordered = column.desc() if descending else column.asc()
-    # Rows without a level or fit go last whichever way the list is sorted.
-    tie = Assessment.id.desc() if descending else Assessment.id.asc()
-    return query.order_by(ordered.nulls_last(), tie)
+PAGE_SIZE = 50
+PAGE_SIZE_MAX = 200
+PAGE_MAX = 1_000_000  # keeps the row offset within every backend's integers
+# Only what a row shows: the stored result (~10 KB of JSON each) and the drawn items are
+# left in the database, where decoding them took most of the time of a long list.
+_ROW_COLUMNS = (
+    Assessment.id,
+    Assessment.candidate_id,
+    Candidate.name,
+    Candidate.email,
+    Assessment.rubric_id,
+    Assessment.role_id,
+    Assessment.rubric_version,
+    Assessment.status,
+    AssessmentResult.overall_level,
+    AssessmentResult.fit,
+    AssessmentResult.recommendation,
+    AssessmentResult.final,
+    Assessment.created_at,
+    Assessment.submitted_at,
+)
 
 
-def list_assessments(
-    session: Session,
-    actor: User,
-    *,
-    rubric_id: str | None = None,
-    role_id: str | None = None,
-    status: str | None = None,
-    search: str | None = None,
-    sort: str = "created",
-    descending: bool = False,
-) -> list[views.AssessmentRow]:
-    """HR's candidate list, filtered and sorted in SQL.
+def _check_sort(sort: str) -> SortKey:
+    for key in SORT_KEYS:
+        if sort == key:
+            return key
+    raise InvalidInput(f"sort by one of {', '.join(SORT_KEYS)}, not {sort!r}", field="sort")
 
-    One query for the rows plus one per distinct rubric version (for role names and band
-    labels), whatever the number of rows.
-    """
-    require_hr(actor)
-    if sort not in SORT_KEYS:
-        raise InvalidInput(f"sort by one of {', '.join(SORT_KEYS)}, not {sort!r}", field="sort")
-    query = (
-        select(Assessment, Candidate, AssessmentResult)
-        .join(Candidate, Candidate.id == Assessment.candidate_id)
-        .outerjoin(AssessmentResult, AssessmentResult.assessment_id == Assessment.id)
-    )
+
+def _filtered(
+    query: AnySelect,
+    rubric_id: str | None,
+    role_id: str | None,
+    status: str | None,
+    search: str | None,
+) -> AnySelect:
+    """`query` (over assessment joined to candidate) narrowed to the list's filters."""
     if rubric_id:
         query = query.where(Assessment.rubric_id == rubric_id)
     if role_id:
@@ -480,30 +493,156 @@ def list_assessments(
             Candidate.name.icontains(term, autoescape=True)
             | Candidate.email.icontains(term, autoescape=True)
         )
-    rows = session.execute(_sorted(query, sort, descending)).all()
-    rubrics = _rubrics(session, (a.rubric_version for a, _, _ in rows))
+    return query
+
+
+def _sorted(query: AnySelect, sort: SortKey, descending: bool) -> AnySelect:
+    column = {
+        "created": Assessment.created_at,
+        "name": Candidate.name,
+        "level": AssessmentResult.overall_level,
+        "fit": AssessmentResult.fit,
+        "status": case(
+            {s.value: n for n, s in enumerate(STATUS_ORDER)}, value=Assessment.status, else_=99
+        ),
+    }[sort]
+    ordered = column.desc() if descending else column.asc()
+    # Rows without a level or fit go last whichever way the list is sorted.
+    tie = Assessment.id.desc() if descending else Assessment.id.asc()
+    return query.order_by(ordered.nulls_last(), tie)
+
+
+def _row_query(
+    rubric_id: str | None,
+    role_id: str | None,
+    status: str | None,
+    search: str | None,
+    sort: str,
+    descending: bool,
+) -> AnySelect:
+    query = (
+        select(*_ROW_COLUMNS)
+        .join(Candidate, Candidate.id == Assessment.candidate_id)
+        .outerjoin(AssessmentResult, AssessmentResult.assessment_id == Assessment.id)
+    )
+    filtered = _filtered(query, rubric_id, role_id, status, search)
+    return _sorted(filtered, _check_sort(sort), descending)
+
+
+def _list_rows(session: Session, query: AnySelect) -> list[views.AssessmentRow]:
+    """The rows of `query`, plus one query per rubric version not yet parsed in this process."""
+    rows = session.execute(query).all()
+    rubrics = _rubrics(session, (row.rubric_version for row in rows))
     return [
         views.AssessmentRow(
-            id=a.id,
-            candidate_id=c.id,
-            candidate_name=c.name,
-            candidate_email=c.email,
-            rubric_id=a.rubric_id,
-            role_id=a.role_id,
-            role_name=views.role_name(rubrics[a.rubric_version], a.role_id),
-            status=Status(a.status).value,
-            overall_level=r.overall_level if r else None,
-            fit=r.fit if r else None,
-            recommendation=r.recommendation if r else None,
+            id=row.id,
+            candidate_id=row.candidate_id,
+            candidate_name=row.name,
+            candidate_email=row.email,
+            rubric_id=row.rubric_id,
+            role_id=row.role_id,
+            role_name=views.role_name(rubrics[row.rubric_version], row.role_id),
+            status=Status(row.status).value,
+            overall_level=row.overall_level,
+            fit=row.fit,
+            recommendation=row.recommendation,
             recommendation_label=views.band_label(
-                rubrics[a.rubric_version], a.role_id, r.recommendation if r else None
+                rubrics[row.rubric_version], row.role_id, row.recommendation
             ),
-            final=r.final if r else None,
-            created_at=a.created_at,
-            submitted_at=a.submitted_at,
+            final=row.final,
+            created_at=row.created_at,
+            submitted_at=row.submitted_at,
         )
-        for a, c, r in rows
+        for row in rows
     ]
+
+
+def list_assessments(
+    session: Session,
+    actor: User,
+    *,
+    rubric_id: str | None = None,
+    role_id: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    sort: str = "created",
+    descending: bool = False,
+) -> list[views.AssessmentRow]:
+    """HR's whole candidate list (for exports and batches), filtered and sorted in SQL.
+
+    One query for the rows plus one per rubric version not yet parsed in this process
+    (for role names and band labels), whatever the number of rows.
+    """
+    require_hr(actor)
+    query = _row_query(rubric_id, role_id, status, search, sort, descending)
+    return _list_rows(session, query)
+
+
+def page_assessments(
+    session: Session,
+    actor: User,
+    *,
+    rubric_id: str | None = None,
+    role_id: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    sort: str = "created",
+    descending: bool = False,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> views.AssessmentPage:
+    """One page of the candidate list as `list_assessments` would order it, and the total.
+
+    Two queries (the count and the page) plus those of `_list_rows`. A page past the last
+    one is empty; FieldErrors names `page` and `size` when they are out of range.
+    """
+    require_hr(actor)
+    errors: dict[str, str] = {}
+    if not 1 <= page <= PAGE_MAX:
+        errors["page"] = f"give a page number of 1–{PAGE_MAX:,}, not {page}"
+    if not 1 <= size <= PAGE_SIZE_MAX:
+        errors["size"] = f"give a page size of 1–{PAGE_SIZE_MAX}, not {size}"
+    if errors:
+        raise FieldErrors(errors)
+    query = _row_query(rubric_id, role_id, status, search, sort, descending)
+    counted = _filtered(
+        select(func.count())
+        .select_from(Assessment)
+        .join(Candidate, Candidate.id == Assessment.candidate_id),
+        rubric_id,
+        role_id,
+        status,
+        search,
+    )
+    total = session.scalar(counted) or 0
+    rows = _list_rows(session, query.limit(size).offset((page - 1) * size)) if total else []
+    return views.AssessmentPage(rows=tuple(rows), total=total, page=page, size=size)
+
+
+def status_counts(session: Session, actor: User) -> views.StatusCounts:
+    """How many assessments are in each status, and how many results are provisional."""
+    require_hr(actor)
+    provisional = case((AssessmentResult.final.is_(False), 1), else_=0)
+    rows = session.execute(
+        select(Assessment.status, func.count(), func.coalesce(func.sum(provisional), 0))
+        .outerjoin(AssessmentResult, AssessmentResult.assessment_id == Assessment.id)
+        .group_by(Assessment.status)
+    ).all()
+    by_status = {s.value: 0 for s in STATUS_ORDER}
+    by_status.update({status: count for status, count, _ in rows})
+    return views.StatusCounts(by_status=by_status, provisional=sum(int(n) for _, _, n in rows))
+
+
+def assessed_roles(session: Session, actor: User) -> list[tuple[str, str]]:
+    """Each (rubric id, role id) candidates were invited for, in order of the first invitation."""
+    require_hr(actor)
+    first = func.min(Assessment.id)
+    rows = session.execute(
+        select(Assessment.rubric_id, Assessment.role_id)
+        .group_by(Assessment.rubric_id, Assessment.role_id)
+        .order_by(first)
+    )
+    return [(rubric_id, role_id) for rubric_id, role_id in rows]
 
 
 # ── raters ──────────────────────────────────────────────────────────────────────────────
@@ -780,6 +919,7 @@ def save_rating(
     if errors:
         raise FieldErrors(errors)
     rating = task.own
+    changed = rating is not None
     if rating is None:
         # The assessment row is locked (see _task), so no concurrent insert can race this one.
         rating = Rating(assessment_id=assessment_id, item_id=item_id, rater_id=rater.id)
@@ -790,6 +930,14 @@ def save_rating(
     rating.rated_at = utcnow()
     session.flush()
     results.compute(session, task.assessment)
+    audit.assessment_event(
+        session,
+        rater,
+        "assessment.adjudicated" if rating.adjudication else "assessment.rating_saved",
+        assessment_id,
+        item=item_id,
+        changed=changed,
+    )
     return _own(rating)
 
 

@@ -134,6 +134,38 @@ class AssessmentRow:
     submitted_at: datetime | None
 
 
+@dataclass(frozen=True)
+class AssessmentPage:
+    """One page of HR's candidate list; `total` counts the rows of every page."""
+
+    rows: tuple[AssessmentRow, ...]
+    total: int
+    page: int  # 1-based
+    size: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the list has (one, empty, when nothing matches)."""
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def first_number(self) -> int:
+        """The position in the whole list of this page's first row (1-based)."""
+        return (self.page - 1) * self.size + 1
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """The staff home's figures: assessments by status, and results still provisional."""
+
+    by_status: Mapping[str, int]
+    provisional: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
 # ── rating ──────────────────────────────────────────────────────────────────────────────
 
 

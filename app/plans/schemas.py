@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ids import Id
 from app.plans.service import EVIDENCE_MAX, HOURS_MAX, NOTE_MAX, TITLE_MAX
 
 
@@ -25,7 +26,7 @@ class PlanIn(Strict):
     source: Literal["assessment", "review"] = Field(
         description="a scored hiring assessment, or a released 360 review result"
     )
-    source_id: int = Field(description="the assessment id, or the review ratee id")
+    source_id: Id = Field(description="the assessment id, or the review ratee id")
     hours_budget: float | None = Field(
         default=None, gt=0, le=HOURS_MAX, description="total module hours; null: no limit"
     )

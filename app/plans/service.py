@@ -30,6 +30,7 @@ from app.plans.models import (
     SourceKind,
 )
 from app.plans.sources import Evidence
+from app.privacy import audit
 from app.rubrics import service as rubric_service
 from app.rubrics.spec import RoleProfile
 
@@ -268,6 +269,7 @@ def create_plan(
             )
         )
         raise _duplicate(winner) from None
+    audit.plan_event(session, actor, "plan.created", plan.id, plan.user_id, items=len(items))
     return plan
 
 
@@ -326,6 +328,7 @@ def update_plan(session: Session, actor: User, plan_id: int, title: str) -> Deve
     plan.title = _check_title(title)
     _touch(plan)
     session.flush()
+    audit.plan_event(session, actor, "plan.changed", plan.id, plan.user_id, change="title")
     return plan
 
 
@@ -394,6 +397,9 @@ def add_item(
         raise _already_planned() from None
     _touch(plan)
     session.flush()
+    audit.plan_event(
+        session, actor, "plan.changed", plan.id, plan.user_id, change="item_added", item=item.id
+    )
     return item
 
 
@@ -419,6 +425,9 @@ def update_item(
         item.due_date = due_date
     _touch(plan, item)
     session.flush()
+    audit.plan_event(
+        session, actor, "plan.changed", plan.id, plan.user_id, change="item_updated", item=item.id
+    )
     return item
 
 
@@ -427,6 +436,9 @@ def remove_item(session: Session, actor: User, plan_id: int, item_id: int) -> No
     session.delete(_item(session, plan, item_id))
     _touch(plan)
     session.flush()
+    audit.plan_event(
+        session, actor, "plan.changed", plan.id, plan.user_id, change="item_removed", item=item_id
+    )
 
 
 # ── the person updates ──────────────────────────────────────────────────────────────────
@@ -446,6 +458,16 @@ def set_status(session: Session, actor: User, plan_id: int, item_id: int, status
         item.status = new.value
         item.done_at = utcnow() if new is ItemStatus.DONE else None
         _touch(plan, item)
+        audit.plan_event(
+            session,
+            actor,
+            "plan.changed",
+            plan.id,
+            plan.user_id,
+            change="status",
+            item=item.id,
+            status=new.value,
+        )
     session.flush()
     return item
 
@@ -466,4 +488,7 @@ def add_evidence(
     session.add(note)
     _touch(plan, item)
     session.flush()
+    audit.plan_event(
+        session, actor, "plan.changed", plan.id, plan.user_id, change="evidence", item=item.id
+    )
     return note

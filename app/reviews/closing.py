@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.privacy import audit
 from app.reviews.aggregation import GivenRating, Group, aggregate
 from app.reviews.common import UNCHOSEN, CycleStatus, RequestStatus, policy_of
 from app.reviews.models import ReviewAnswer, ReviewCycle, ReviewRatee, ReviewRequest, ReviewResult
@@ -115,6 +116,7 @@ def close_due_cycles(
         cycle = _lock(session, cycle_id)
         if cycle is not None and cycle.status == CycleStatus.OPEN.value and cycle.due_at <= now:
             release(session, cycle, now)
+            audit.record(session, "due date", "review.cycle_closed", "review_cycle", cycle_id)
             closed.append(cycle_id)
     return closed
 

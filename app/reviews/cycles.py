@@ -19,6 +19,7 @@ from app.accounts.models import User
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict
+from app.privacy import audit
 from app.reviews import access, briefs, closing, views
 from app.reviews.aggregation import (
     DEFAULT_MIN_RATERS,
@@ -255,6 +256,9 @@ def open_cycle(
     session.add(cycle)
     session.flush()
     _add_requests(session, cycle, ratees, team.lead_id)
+    audit.record(
+        session, actor, "review.cycle_opened", "review_cycle", cycle.id, ratees=len(ratees)
+    )
     return cycle_view(session, actor, cycle, team)
 
 
@@ -373,4 +377,5 @@ def close_cycle(session: Session, actor: User, cycle_id: int) -> views.CycleView
     if cycle.status != CycleStatus.OPEN.value:
         raise Conflict("this review cycle is already closed and its results released")
     closing.release(session, cycle, utcnow())
+    audit.record(session, actor, "review.cycle_closed", "review_cycle", cycle.id)
     return cycle_view(session, actor, cycle, team)

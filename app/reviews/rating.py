@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.db import utcnow
 from app.errors import Conflict, NotFound
+from app.privacy import audit
 from app.reviews import briefs, closing, views
 from app.reviews.common import (
     COMMENT_MAX,
@@ -310,4 +311,13 @@ def submit(
         raise FieldErrors(missing)
     form.request.submitted_at = now
     session.flush()
+    # Logged against the rater, never the person rated: the log must not say who rated whom.
+    audit.record(
+        session,
+        rater,
+        "review.rating_submitted",
+        "review_cycle",
+        form.cycle.id,
+        subject=audit.Person("user", rater.id),
+    )
     return _form(session, form, now)

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from app.ids import Id
 from app.reviews.service import AnswerInput, RateeSpec
 
 LocalText = dict[str, str]
@@ -27,25 +28,25 @@ class Out(BaseModel):
 
 class TeamIn(Strict):
     name: str = Field(min_length=1, max_length=200)
-    lead_id: int = Field(description="an active staff user with the role 'lead'")
+    lead_id: Id = Field(description="an active staff user with the role 'lead'")
 
 
 class TeamUpdateIn(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    lead_id: int | None = None
+    lead_id: Id | None = None
 
 
 class MemberIn(Strict):
-    user_id: int
+    user_id: Id
     role_id: str = Field(
         min_length=1, max_length=64, description="the rubric role profile they are measured on"
     )
 
 
 class RateeIn(Strict):
-    user_id: int = Field(description="a member of the team")
-    peer_ids: list[int] = Field(default_factory=list, max_length=50)
-    report_ids: list[int] = Field(default_factory=list, max_length=50)
+    user_id: Id = Field(description="a member of the team")
+    peer_ids: list[Id] = Field(default_factory=list, max_length=50)
+    report_ids: list[Id] = Field(default_factory=list, max_length=50)
 
     def to_spec(self) -> RateeSpec:
         return RateeSpec(self.user_id, tuple(self.peer_ids), tuple(self.report_ids))
@@ -74,13 +75,13 @@ class CycleIn(Strict):
 
 
 class AddRaterIn(Strict):
-    ratee_id: int = Field(description="the user id of a person reviewed in this cycle")
-    rater_id: int
+    ratee_id: Id = Field(description="the user id of a person reviewed in this cycle")
+    rater_id: Id
     group: Literal["manager", "peer", "report"]
 
 
 class NominationIn(Strict):
-    rater_id: int = Field(description="a teammate you would like to rate you as a peer")
+    rater_id: Id = Field(description="a teammate you would like to rate you as a peer")
 
 
 class AnswerIn(Strict):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -76,14 +79,47 @@ def pin(session: Session, loaded: LoadedRubric) -> RubricVersion:
     return snapshot
 
 
-@lru_cache(maxsize=32)
-def _parse_snapshot(content: str) -> Rubric:
-    return rubric_from_json(content)
+class _ParsedVersions:
+    """Parsed snapshots by version, least recently used dropped first.
+
+    A version is the SHA-256 of its snapshot, so a snapshot whose text hashes to its key can
+    never change: it is kept, and later requests neither read its 236 KB row again nor parse
+    it. A row whose text does not match its key is parsed each time, never kept.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._rubrics: OrderedDict[str, Rubric] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version: str) -> Rubric | None:
+        with self._lock:
+            rubric = self._rubrics.get(version)
+            if rubric is not None:
+                self._rubrics.move_to_end(version)
+            return rubric
+
+    def keep(self, version: str, content: str, rubric: Rubric) -> None:
+        if hashlib.sha256(content.encode("utf-8")).hexdigest() != version:
+            return
+        with self._lock:
+            self._rubrics[version] = rubric
+            self._rubrics.move_to_end(version)
+            while len(self._rubrics) > self.size:
+                self._rubrics.popitem(last=False)
+
+
+_parsed_versions = _ParsedVersions(size=32)
 
 
 def get_version(session: Session, version: str) -> Rubric:
     """The rubric exactly as it was when `version` was pinned, whatever the YAML says now."""
+    rubric = _parsed_versions.get(version)
+    if rubric is not None:
+        return rubric
     snapshot = session.get(RubricVersion, version)
     if snapshot is None:
         raise NotFound(f"no stored rubric version {version!r}")
-    return _parse_snapshot(snapshot.content)
+    rubric = rubric_from_json(snapshot.content)
+    _parsed_versions.keep(version, snapshot.content, rubric)
+    return rubric

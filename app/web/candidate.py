@@ -241,16 +241,19 @@ def _invite(
         return candidate_service.open_invite(session, token, now)
     except (InviteNotFound, InviteRevoked, InviteExpired) as error:
         if as_json:
-            message = _t(
-                _lang(request), "链接不可用，请重新加载页面。", "This link no longer works."
-            )
-            return JSONResponse(
-                {"detail": {"code": error.code, "message": message}},
-                status_code=error.status_code,
-            )
+            return _link_closed_json(request, error)
         return _render(
             request, "closed.html", _home(token), {"reason": error.code}, error.status_code
         )
+
+
+def _link_closed_json(
+    request: Request, error: InviteNotFound | InviteRevoked | InviteExpired
+) -> JSONResponse:
+    message = _t(_lang(request), "链接不可用，请重新加载页面。", "This link no longer works.")
+    return JSONResponse(
+        {"detail": {"code": error.code, "message": message}}, status_code=error.status_code
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -487,16 +490,16 @@ def save_section(
 def autosave(token: str, body: AutosaveIn, request: Request, session: SessionDep) -> Response:
     """What candidate.js posts as answers change: JSON in, JSON out."""
     now = utcnow()
-    found = _invite(request, session, token, now, as_json=True)
-    if not isinstance(found, Assessment):
-        return found
-    lang = _lang(request)
     try:
-        candidate_service.save_answers(session, found, body.answers, now)
+        progress = candidate_service.autosave(session, token, body.answers, now)
+    except (InviteNotFound, InviteRevoked, InviteExpired) as error:
+        # Returned, not raised, so the session commits: an expired link is recorded.
+        return _link_closed_json(request, error)
     except (AnswersClosed, TimeUp, NotStarted) as error:
-        message = _t(lang, *REFUSAL_TEXT[error.code])
+        message = _t(_lang(request), *REFUSAL_TEXT[error.code])
         return JSONResponse({"detail": {"code": error.code, "message": message}}, 409)
     except AnswersRefused as refused:
+        lang = _lang(request)
         problems = {p.item_id: _problem_text(p, lang) for p in refused.problems}
         message = _t(
             lang,
@@ -506,7 +509,6 @@ def autosave(token: str, body: AutosaveIn, request: Request, session: SessionDep
         return JSONResponse(
             {"detail": {"code": refused.code, "message": message, "problems": problems}}, 422
         )
-    progress = candidate_service.progress(session, found)
     return JSONResponse(
         {
             "saved_at": _iso(now),

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import SessionDep, SettingsDep, WebStaff
+from app.privacy import audit
 from app.reports import render
 from app.reports import service as report_service
 from app.reports.documents import Document
@@ -55,6 +56,14 @@ def candidate_preview(
     document = report_service.candidate_report(
         session, staff.user, assessment_id, lang or language(request)
     )
+    audit.assessment_event(
+        session,
+        staff.user,
+        "assessment.report_viewed",
+        assessment_id,
+        report="candidate",
+        format="html",
+    )
     return _preview(request, document, f"{API}/candidates/{assessment_id}.pdf")
 
 
@@ -71,6 +80,14 @@ def feedback_preview(
     document = report_service.feedback_report(
         session, staff.user, assessment_id, lang or language(request)
     )
+    audit.assessment_event(
+        session,
+        staff.user,
+        "assessment.report_viewed",
+        assessment_id,
+        report="feedback",
+        format="html",
+    )
     return _preview(request, document, f"{API}/candidates/{assessment_id}/feedback.pdf")
 
 
@@ -85,6 +102,7 @@ def review_preview(
     document = report_service.review_report(
         session, staff.user, ratee_id, lang or language(request)
     )
+    audit.ratee_event(session, staff.user, "review.report_viewed", ratee_id, format="html")
     return _preview(request, document, f"{API}/reviews/{ratee_id}.pdf")
 
 
@@ -105,6 +123,7 @@ def review_preview_by_person(
     document = report_service.review_report(
         session, staff.user, ratee_id, lang or language(request)
     )
+    audit.ratee_event(session, staff.user, "review.report_viewed", ratee_id, format="html")
     return _preview(request, document, f"{API}/reviews/{ratee_id}.pdf")
 
 
@@ -122,4 +141,5 @@ def team_preview(
         session, staff.user, team_id, lang or language(request), settings, cycle_id=cycle_id
     )
     query = {} if cycle_id is None else {"cycle_id": cycle_id}
+    audit.record(session, staff.user, "team.report_viewed", "team", team_id, format="html")
     return _preview(request, document, f"{API}/teams/{team_id}.pdf", query)

@@ -18,6 +18,7 @@ from app.accounts import service as account_service
 from app.config import Settings
 from app.deps import CsrfChecked, SessionDep, SettingsDep, Staff, WebStaff
 from app.errors import AppError, Conflict, NotFound
+from app.privacy import audit
 from app.reviews import service as review_service
 from app.reviews.views import CycleView, RateeView, TeamMemberView
 from app.web.reviews_shared import (
@@ -104,6 +105,9 @@ def cycle_page_response(
         context["people"] = account_service.list_users(session)
     elif view.can_manage:
         context["results"] = review_service.list_results(session, staff.user, cycle_id)
+        audit.record(
+            session, staff.user, "review.results_listed", "review_cycle", cycle_id, via="page"
+        )
         context["agreement"] = review_service.get_cycle_agreement(session, staff.user, cycle_id)
     if flash is not None:
         context["flash"] = flash

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from app.deps import SessionDep, SettingsDep, WebStaff
 from app.errors import NotFound
+from app.privacy import audit
 from app.reports import charts
 from app.reviews import service as review_service
 from app.reviews.views import PersonTrend, ResultView
@@ -78,6 +79,7 @@ def result_page(
     request: Request, cycle_id: int, user_id: int, session: SessionDep, staff: WebStaff
 ) -> HTMLResponse:
     result = review_service.get_result(session, staff.user, cycle_id, user_id)
+    audit.review_event(session, staff.user, "review.result_viewed", cycle_id, user_id, via="page")
     return page(
         request,
         staff,

@@ -6,8 +6,6 @@ assigned (anything else is 404), and pages meant for HR answer them with 403.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -25,13 +23,12 @@ def home(request: Request, session: SessionDep, staff: WebStaff) -> HTMLResponse
     queue = assessment_service.rating_queue(session, staff.user)
     context: dict[str, object] = {"queue": queue, "is_hr": False}
     if assessment_service.is_hr(staff.user):
-        rows = assessment_service.list_assessments(session, staff.user)
-        by_status = Counter(row.status for row in rows)
+        counts = assessment_service.status_counts(session, staff.user)
         context.update(
             is_hr=True,
-            total=len(rows),
-            counts=[(status.value, by_status[status.value]) for status in STATUS_ORDER],
-            provisional=sum(1 for row in rows if row.final is False),
+            total=counts.total,
+            counts=[(status.value, counts.by_status[status.value]) for status in STATUS_ORDER],
+            provisional=counts.provisional,
         )
     return page(request, staff, "home.html", context)
 

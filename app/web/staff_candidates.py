@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from app.assessments import exports
+from app.assessments import exports, views
 from app.assessments import service as assessment_service
 from app.assessments.service import (
     DEFAULT_LINK_VALID_DAYS,
@@ -23,6 +23,9 @@ from app.assessments.service import (
     LINK_VALID_MAX_DAYS,
     NAME_MAX,
     NOTE_MAX,
+    PAGE_MAX,
+    PAGE_SIZE,
+    PAGE_SIZE_MAX,
     SORT_KEYS,
     STATUS_ORDER,
     TIME_LIMIT_MAX_MINUTES,
@@ -32,6 +35,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.deps import CsrfChecked, SessionDep, SettingsDep, Staff, WebHr
 from app.errors import InvalidInput
+from app.privacy import audit
 from app.rubrics import service as rubric_service
 from app.web.staff_shared import (
     FormText,
@@ -47,6 +51,9 @@ router = APIRouter(include_in_schema=False)
 
 # Which way a column sorts when first clicked: names and statuses A→Z, numbers best first.
 FIRST_DESCENDING = frozenset({"created", "level", "fit"})
+PAGE_SIZES = (25, PAGE_SIZE, 100, PAGE_SIZE_MAX)
+# Page links shown on each side of the current page (first and last are always shown).
+PAGE_WINDOW = 2
 
 # Service field names that the invitation form shows under another field.
 FORM_FIELD = {"rubric_id": "role", "role_id": "role"}
@@ -63,6 +70,7 @@ class Filters:
     search: str
     sort: str
     descending: bool
+    size: str = ""  # rows per page as given; empty for the default
 
     def query(self, **changes: Any) -> str:
         values = {
@@ -72,16 +80,25 @@ class Filters:
             "search": self.search,
             "sort": self.sort,
             "descending": "1" if self.descending else "0",
+            "size": self.size,
             **changes,
         }
         return urlencode({k: v for k, v in values.items() if v})
 
 
-def _filters(rubric: str, role: str, status: str, search: str, sort: str, desc: str) -> Filters:
+def _filters(
+    rubric: str, role: str, status: str, search: str, sort: str, desc: str, size: str = ""
+) -> Filters:
     # Newest first until someone picks a column.
     descending = desc in ("1", "true") if sort else True
     return Filters(
-        rubric.strip(), role.strip(), status.strip(), search.strip(), sort or "created", descending
+        rubric.strip(),
+        role.strip(),
+        status.strip(),
+        search.strip(),
+        sort or "created",
+        descending,
+        size.strip(),
     )
 
 
@@ -96,6 +113,42 @@ def _rows(session: Session, staff: Staff, filters: Filters) -> list[Any]:
         sort=filters.sort,
         descending=filters.descending,
     )
+
+
+def _paging(
+    request: Request, page: str, size: str, errors: dict[str, str]
+) -> tuple[int, int] | None:
+    """The page number and size asked for (1 and PAGE_SIZE when not given); None if invalid."""
+    number = whole_number(page, "page", errors, request)
+    rows = whole_number(size, "size", errors, request)
+    if number is not None and not 1 <= number <= PAGE_MAX:
+        errors["page"] = field_message(request, "page", "")
+    if rows is not None and not 1 <= rows <= PAGE_SIZE_MAX:
+        errors["size"] = field_message(request, "size", "")
+    if "page" in errors or "size" in errors:
+        return None
+    return number or 1, rows or PAGE_SIZE
+
+
+def _page_links(filters: Filters, found: views.AssessmentPage) -> list[dict[str, Any] | None]:
+    """First, last and the pages around the current one; None where numbers are left out."""
+    last = found.pages
+    shown = sorted(
+        {1, last}
+        | set(range(max(1, found.page - PAGE_WINDOW), min(last, found.page + PAGE_WINDOW) + 1))
+    )
+    links: list[dict[str, Any] | None] = []
+    for number in shown:
+        if links and links[-1] is not None and number > links[-1]["number"] + 1:
+            links.append(None)
+        links.append(
+            {
+                "number": number,
+                "url": "/staff/assessments?" + filters.query(page=str(number)),
+                "current": number == found.page,
+            }
+        )
+    return links
 
 
 def _role_choices(settings: Settings) -> list[dict[str, Any]]:
@@ -133,23 +186,42 @@ def list_page(
     search: str = "",
     sort: str = "",
     descending: str = "",
+    page_number: Annotated[str, Query(alias="page")] = "",
+    size: str = "",
     notice: str = "",
 ) -> HTMLResponse:
-    filters = _filters(rubric, role, status, search, sort, descending)
+    filters = _filters(rubric, role, status, search, sort, descending, size)
     errors: dict[str, str] = {}
-    try:
-        rows = _rows(session, staff, filters)
-    except InvalidInput as error:
-        field = error.field or "search"
-        errors[field] = field_message(request, field, error.message)
-        rows = []
-    export_query = filters.query(lang=language(request))
+    found = None
+    paging = _paging(request, page_number, size, errors)
+    if paging is not None:
+        try:
+            found = assessment_service.page_assessments(
+                session,
+                staff.user,
+                rubric_id=filters.rubric or None,
+                role_id=filters.role or None,
+                status=filters.status or None,
+                search=filters.search or None,
+                sort=filters.sort,
+                descending=filters.descending,
+                page=paging[0],
+                size=paging[1],
+            )
+        except InvalidInput as error:
+            field = error.field or "search"
+            errors[field] = field_message(request, field, error.message)
+    # Exports are of the whole filtered list, whatever page is shown.
+    export_query = filters.query(lang=language(request), size="")
     return page(
         request,
         staff,
         "assessments.html",
         {
-            "rows": rows,
+            "rows": found.rows if found else (),
+            "found": found,
+            "page_links": _page_links(filters, found) if found else [],
+            "page_sizes": PAGE_SIZES,
             "filters": filters,
             "errors": errors,
             "rubrics": _role_choices(settings),
@@ -184,6 +256,14 @@ def export_assessments(
     filters = _filters(rubric, role, status, search, sort, descending)
     rows = _rows(session, staff, filters)
     content = exports.export(rows, fmt, _export_language(request, lang))
+    audit.record(
+        session,
+        staff.user,
+        "assessment.list_exported",
+        "assessment_list",
+        format=fmt,
+        rows=len(rows),
+    )
     return Response(
         content,
         media_type=exports.MEDIA_TYPES[fmt],

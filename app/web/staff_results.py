@@ -9,6 +9,7 @@ from app.assessments import campaigns
 from app.assessments import service as assessment_service
 from app.assessments.views import ResultView
 from app.deps import SessionDep, SettingsDep, WebHr
+from app.privacy import audit
 from app.reports.charts import BarRow, RadarAxis, level_bars, radar_chart
 from app.rubrics import service as rubric_service
 from app.web.staff_shared import page
@@ -54,6 +55,9 @@ def result_page(
     request: Request, assessment_id: int, session: SessionDep, staff: WebHr
 ) -> HTMLResponse:
     result = assessment_service.get_result_view(session, staff.user, assessment_id)
+    audit.assessment_event(
+        session, staff.user, "assessment.result_viewed", assessment_id, via="page"
+    )
     lang = language(request)
     prompts = {
         item.item_id: item.prompt for competency in result.competencies for item in competency.items
@@ -78,9 +82,8 @@ def campaigns_page(
         )
         for role in loaded.rubric.roles
     ]
-    for row in assessment_service.list_assessments(session, staff.user):
-        if (row.rubric_id, row.role_id) not in keys:
-            keys.append((row.rubric_id, row.role_id))
+    older = assessment_service.assessed_roles(session, staff.user)
+    keys += [key for key in older if key not in keys]
     found = [
         campaigns.get_agreement(session, staff.user, rubric_id, role_id, settings)
         for rubric_id, role_id in keys

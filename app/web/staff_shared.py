@@ -19,6 +19,8 @@ from app.assessments.service import (
     LINK_VALID_MAX_DAYS,
     NAME_MAX,
     NOTE_MAX,
+    PAGE_MAX,
+    PAGE_SIZE_MAX,
     TIME_LIMIT_MAX_MINUTES,
 )
 from app.assessments.views import STATUS_LABELS
@@ -55,6 +57,14 @@ FIELD_TEXT: Mapping[str, Msg] = {
     "user_id": ("请选择一位在职的员工。", "Choose an active staff user."),
     "status": ("未知的状态。", "Unknown status."),
     "sort": ("未知的排序方式。", "Unknown sort order."),
+    "page": (
+        f"页码应为 1–{PAGE_MAX:,} 之间的整数。",
+        f"The page number must be a whole number from 1 to {PAGE_MAX:,}.",
+    ),
+    "size": (
+        f"每页条数应为 1–{PAGE_SIZE_MAX} 之间的整数。",
+        f"Rows per page must be a whole number from 1 to {PAGE_SIZE_MAX}.",
+    ),
 }
 
 

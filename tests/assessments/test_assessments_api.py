@@ -373,10 +373,11 @@ def test_list_filters_and_sorts_through_query_parameters(
         params={"role": "assistant", "sort": "name", "descending": "true"},
         headers=headers,
     ).json()
-    assert [r["candidate_name"] for r in by_name] == ["张伟", "Anna"]
+    assert [r["candidate_name"] for r in by_name["items"]] == ["张伟", "Anna"]
     found = client.get(f"{API}/assessments", params={"search": "anna"}, headers=headers).json()
-    assert [r["id"] for r in found] == [other.id]
-    assert client.get(f"{API}/assessments", params={"role": "lead"}, headers=headers).json() == []
+    assert [r["id"] for r in found["items"]] == [other.id]
+    nothing = client.get(f"{API}/assessments", params={"role": "lead"}, headers=headers).json()
+    assert (nothing["items"], nothing["total"], nothing["pages"]) == ([], 0, 1)
     assert (
         client.get(f"{API}/assessments", params={"sort": "salary"}, headers=headers).status_code
         == 422

@@ -30,6 +30,7 @@ from app.assessments.drawing import draw_items
 from app.assessments.models import Answer, Assessment, AssessmentResult, Candidate
 from app.assessments.states import Status
 from app.config import Settings
+from app.privacy.models import AuditEvent
 from app.rubrics import service as rubric_service
 from app.rubrics.models import RubricVersion
 from app.rubrics.spec import Item, ItemType
@@ -456,6 +457,7 @@ class Committed:
 def committed(migrated_engine: Engine, settings: Settings) -> Iterator[Committed]:
     """A started assessment committed to the test database, removed again afterwards."""
     with Session(migrated_engine) as session:
+        audited_before = session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
         loaded = rubric_service.get_current(settings.rubrics_dir, "new_media_operator")
         pinned_before = session.get(RubricVersion, loaded.version) is not None
         assessment, _ = make_invited_assessment(session, settings, time_limit_minutes=30)
@@ -466,6 +468,7 @@ def committed(migrated_engine: Engine, settings: Settings) -> Iterator[Committed
         yield Committed(migrated_engine, ids[0])
     finally:
         with Session(migrated_engine) as session:
+            session.execute(delete(AuditEvent).where(AuditEvent.id > audited_before))
             session.execute(delete(Candidate).where(Candidate.id == ids[1]))
             session.execute(delete(User).where(User.id == ids[2]))
             if not pinned_before:

@@ -403,6 +403,75 @@ def test_an_unknown_status_filter_is_explained_not_crashed_on(
     assert re.search(r'id="field-status-error">Unknown status', page.text)
 
 
+def test_list_comes_in_pages_whose_links_keep_filters_and_sort(
+    client: TestClient, db: Session, settings: Settings, hr: User, sign_in: SignIn
+) -> None:
+    for name in ["Eve", "Abe", "Dee", "Bea", "Cai"]:
+        make_assessment(db, hr, settings, candidate=make_candidate(db, hr, name=name))
+    make_assessment(db, hr, settings, role="lead", candidate=make_candidate(db, hr, name="Zed"))
+    sign_in(hr)
+    query = {"role": "assistant", "sort": "name", "descending": "0", "size": "2"}
+
+    first = client.get("/staff/assessments", params=query)
+    last = client.get("/staff/assessments", params={**query, "page": "3"})
+
+    assert names_in_order(first.text) == ["Abe", "Bea"]
+    assert names_in_order(last.text) == ["Eve"]
+    assert "5 assessment(s)" in first.text
+    assert "Showing 1–2, page 1 of 3" in first.text
+    assert "Showing 5–5, page 3 of 3" in last.text
+    links = dict(re.findall(r'<a class="button[^"]*" rel="(prev|next)" href="([^"]+)"', first.text))
+    assert set(links) == {"next"}
+    assert html.unescape(links["next"]) == (
+        "/staff/assessments?role=assistant&sort=name&descending=0&size=2&page=2"
+    )
+    assert re.search(r'aria-current="page" href="[^"]*page=3"', last.text)
+    assert 'rel="prev"' in last.text
+    assert 'rel="next"' not in last.text
+    # The size stays chosen; sorting by another column starts again at page 1.
+    assert '<option value="2" selected>2</option>' in first.text
+    assert "page=" not in html.unescape(re.findall(r'href="([^"]*sort=level[^"]*)"', last.text)[0])
+
+
+def test_a_page_past_the_end_says_so_and_links_to_the_last(
+    client: TestClient, db: Session, settings: Settings, hr: User, sign_in: SignIn
+) -> None:
+    for _ in range(3):
+        make_assessment(db, hr, settings)
+    sign_in(hr)
+
+    page = client.get("/staff/assessments", params={"size": "2", "page": "9"})
+
+    assert page.status_code == 200
+    assert names_in_order(page.text) == []
+    assert "the list has 2 page(s)" in page.text
+    last = re.findall(r'<a href="([^"]+)">Go to the last page', page.text)
+    assert [html.unescape(url) for url in last] == [
+        "/staff/assessments?sort=created&descending=1&size=2&page=2"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"page": "0"}, "The page number must be a whole number from 1"),
+        ({"page": "two"}, "The page number must be a whole number from 1"),
+        ({"size": "500"}, "Rows per page must be a whole number from 1 to 200"),
+        ({"size": "-5"}, "Rows per page must be a whole number from 1 to 200"),
+    ],
+)
+def test_a_bad_page_or_size_is_explained_not_crashed_on(
+    client: TestClient, hr: User, sign_in: SignIn, params: dict[str, str], message: str
+) -> None:
+    sign_in(hr)
+
+    page = client.get("/staff/assessments", params=params)
+
+    assert page.status_code == 422
+    assert message in page.text
+    assert 'class="error-summary"' in page.text
+
+
 @pytest.mark.parametrize(
     ("suffix", "content_type"),
     [

@@ -170,7 +170,8 @@ def _by_dimension(rows: list[CompetencyRow]) -> list[tuple[str, list[CompetencyR
 
 
 def level_charts(result: ResultView, lang: str) -> tuple[str, str]:
-    """The competency chart (radar, or bars outside 3–12 competencies) and the dimension bars."""
+    """The competency chart (radar, or bars outside 3–12 competencies) and the dimension bars,
+    without legends: the report's captions say what the shapes are."""
     low, high = result.scale_min, result.scale_max
     rows = [(pick(c.name, lang), c.level, c.target) for c in result.competencies]
     if len(rows) in RADAR_AXES:
@@ -180,16 +181,22 @@ def level_charts(result: ResultView, lang: str) -> tuple[str, str]:
             scale_max=high,
             size=480,
             lang=lang,
+            legend=False,
         )
     else:
         competencies = charts.level_bars(
-            [charts.BarRow(*row) for row in rows], scale_min=low, scale_max=high, lang=lang
+            [charts.BarRow(*row) for row in rows],
+            scale_min=low,
+            scale_max=high,
+            lang=lang,
+            legend=False,
         )
     dimensions = charts.level_bars(
         [charts.BarRow(pick(d.name, lang), d.level, d.target) for d in result.dimensions],
         scale_min=low,
         scale_max=high,
         lang=lang,
+        legend=False,
     )
     return competencies, dimensions
 
@@ -352,6 +359,7 @@ def candidate_document(result: ResultView, rubric: Rubric, lang: str) -> Documen
         "reason": pick(recommendation.reason, lang) if recommendation else "",
         "capped": bool(recommendation and recommendation.capped),
         "radar": radar,
+        "radar_drawn": len(result.competencies) in RADAR_AXES,
         "dimension_bars": dimension_bars,
         "competency_groups": _by_dimension(
             [_competency_row(c, rubric, lang) for c in result.competencies]

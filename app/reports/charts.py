@@ -13,7 +13,7 @@ from app.reports.svg import (
     TEXT_COLOUR,
     coords,
     document,
-    legend,
+    legend_row,
     level_text,
     num,
     shape,
@@ -128,12 +128,15 @@ def radar_chart(
     size: float = 520,
     lang: str = "en",
     title: str | None = None,
+    legend: bool = True,
 ) -> str:
     """Level (filled) against target (dashed) on 3–12 spokes, first spoke up, clockwise.
 
     A value v sits at radius R·(v − scale_min)/(scale_max − scale_min), R = 0.27·size, so the
     centre is the bottom of the scale and the outer ring its top; one grid ring per level.
-    Axes without a level get no point and a "not assessed" note under their label.
+    Axes without a level get no point and a "not assessed" note under their label. Without
+    `legend` the caller says in words what the two shapes are (a legend's few words are
+    costly in a PDF: WeasyPrint lays out SVG text one glyph at a time).
     """
     if not 3 <= len(axes) <= 12:
         raise ValueError(f"a radar chart needs 3 to 12 axes, got {len(axes)}")
@@ -149,7 +152,7 @@ def radar_chart(
     lowest = max(math.sin(-math.pi / 2 + 2 * math.pi * i / len(axes)) for i in range(len(axes)))
     below = label_room if lowest > 0.5 else label_room / 2
     cx, cy = size / 2, label_room + radius
-    height = cy + radius * lowest + below + 28
+    height = cy + radius * lowest + below + (28 if legend else 4)
 
     def at(index: int, value: float) -> tuple[float, float]:
         angle = -math.pi / 2 + 2 * math.pi * index / len(axes)
@@ -215,12 +218,13 @@ def radar_chart(
             body.append(text_at(x, first + n * line, text, font - 1, anchor=anchor, fill=colour))
         body.append("</g>")
 
-    body += legend(
-        [(LEVEL_SWATCH, _word("level", lang)), (TARGET_SWATCH, _word("target", lang))],
-        cx,
-        height - 14,
-        font,
-    )
+    if legend:
+        body += legend_row(
+            [(LEVEL_SWATCH, _word("level", lang)), (TARGET_SWATCH, _word("target", lang))],
+            cx,
+            height - 14,
+            font,
+        )
     desc = "; ".join(_summary(a.label, a.level, a.target, lang) for a in axes)
     return document(size, height, title or _word("radar", lang), desc, body)
 
@@ -233,11 +237,13 @@ def level_bars(
     width: float = 560,
     lang: str = "en",
     title: str | None = None,
+    legend: bool = True,
 ) -> str:
     """One horizontal bar per row from the bottom of the scale to the level, a tick at target.
 
     The value column prints "level / target" with one decimal; a row without a level shows
-    "—" and a "not assessed" note instead of a bar.
+    "—" and a "not assessed" note instead of a bar. Without `legend`, the caller explains bar
+    and tick in words.
     """
     _check_scale(scale_min, scale_max)
     for row in rows:
@@ -248,7 +254,7 @@ def level_bars(
     label_width = 0.34 * width
     x0, x1 = label_width + 12, width - 78
     top = 20.0
-    height = top + row_height * len(rows) + 34
+    height = top + row_height * len(rows) + (34 if legend else 6)
 
     def at(value: float) -> float:
         return x0 + (x1 - x0) * (value - scale_min) / (scale_max - scale_min)
@@ -292,12 +298,13 @@ def level_bars(
         body.append(text_at(x1 + 10, middle + font * 0.35, value, font, fill=colour))
         body.append("</g>")
 
-    body += legend(
-        [(LEVEL_SWATCH, _word("level", lang)), (TICK_SWATCH, _word("target", lang))],
-        width / 2,
-        height - 12,
-        font,
-    )
+    if legend:
+        body += legend_row(
+            [(LEVEL_SWATCH, _word("level", lang)), (TICK_SWATCH, _word("target", lang))],
+            width / 2,
+            height - 12,
+            font,
+        )
     desc = "; ".join(_summary(r.label, r.level, r.target, lang) for r in rows)
     return document(width, height, title or _word("bars", lang), desc, body)
 
@@ -376,7 +383,7 @@ def paired_bars(
 
     first_swatch = f'<rect x="0.00" y="-4.00" width="18.00" height="8.00" fill="{LEVEL_COLOUR}"/>'
     second_swatch = f'<rect x="0.00" y="-4.00" width="18.00" height="8.00" fill="{SECOND_COLOUR}"/>'
-    body += legend(
+    body += legend_row(
         [
             (first_swatch, first_label),
             (second_swatch, second_label),

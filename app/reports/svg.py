@@ -129,7 +129,9 @@ def shape(pts: Sequence[tuple[float, float]], attrs: str) -> str:
     return ""
 
 
-def legend(items: Sequence[tuple[str, str]], centre_x: float, y: float, size: float) -> list[str]:
+def legend_row(
+    items: Sequence[tuple[str, str]], centre_x: float, y: float, size: float
+) -> list[str]:
     """Swatch + label pairs centred on `centre_x`; a swatch is a markup string drawn at 0,0."""
     gap, swatch = 18.0, 18.0
     widths = [swatch + 5 + text_width(label, size) for _, label in items]

@@ -154,6 +154,18 @@ def test_each_competency_has_level_target_and_the_anchor_of_its_level(zh: Report
     assert f"−{weak.gap:.1f}" in text
 
 
+def test_captions_say_what_the_chart_shapes_mean(zh: Report) -> None:
+    # The charts carry no legend of their own; the captions under them explain the shapes.
+    for caption in (
+        "实线围成的区域为候选人的水平，虚线为岗位目标；刻度1–5。",
+        "条形为水平，竖线为岗位目标；右侧数字为“水平/目标”。",
+    ):
+        assert flat(caption) in zh.pdf.flat
+    for chart in (zh.document.context["radar"], zh.document.context["dimension_bars"]):
+        assert "当前水平" in chart  # in the chart's text summary (<desc>) …
+        assert ">当前水平</text>" not in chart  # … but not drawn as a legend
+
+
 def test_development_plan_follows_the_gaps(zh: Report) -> None:
     role = zh.rubric.role(zh.result.assessment.role_id)
     plan = gaps.plan(zh.rubric, role, {c.id: c.level for c in zh.result.competencies})

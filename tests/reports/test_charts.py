@@ -170,6 +170,28 @@ def test_radar_leaves_out_not_assessed_points_and_marks_their_label() -> None:
     assert "目标" in texts(root)
 
 
+def test_without_a_legend_the_chart_is_shorter_and_otherwise_the_same() -> None:
+    rows = [BarRow(a.label, a.level, a.target) for a in NINE[:3]]
+    for with_legend, without in (
+        (
+            charts.radar_chart(NINE, scale_min=1, scale_max=5, lang="zh"),
+            charts.radar_chart(NINE, scale_min=1, scale_max=5, lang="zh", legend=False),
+        ),
+        (
+            charts.level_bars(rows, scale_min=1, scale_max=5, lang="zh"),
+            charts.level_bars(rows, scale_min=1, scale_max=5, lang="zh", legend=False),
+        ),
+    ):
+        full, bare = parse(with_legend), parse(without)
+        assert {"当前水平", "目标"} <= set(texts(full))
+        assert {"当前水平", "目标"}.isdisjoint(texts(bare))
+        assert float(bare.get("height", "")) < float(full.get("height", ""))
+        # Everything but the legend (two labels, two swatches in their groups) is drawn alike.
+        assert len(texts(bare)) == len(texts(full)) - 2
+        assert len(list(bare.iter())) == len(list(full.iter())) - 6
+        assert bare.findtext("svg:desc", "", NS) == full.findtext("svg:desc", "", NS)
+
+
 def test_radar_with_fewer_than_three_levels_draws_what_it_can() -> None:
     axes = [RadarAxis("A", 3.0, 3.0), RadarAxis("B", None, 3.0), RadarAxis("C", 4.0, 3.0)]
     root = parse(charts.radar_chart(axes, scale_min=1, scale_max=5))

@@ -379,6 +379,20 @@ def test_stylesheet_names_the_cjk_font_wherever_it_sets_fonts() -> None:
     assert "justify" not in css
 
 
+def test_stylesheet_keeps_to_layouts_weasyprint_lays_out_without_measuring() -> None:
+    """Floats, flex and grid make WeasyPrint measure content widths first (with a float on a
+    page, the minimum width of every later line); the reports place things by fixed widths."""
+    css = (ROOT / "templates" / "reports" / "report.css").read_text(encoding="utf-8")
+    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+    for selector, declarations in font_rules(rules):
+        props = {d.lower_name: tinycss2.serialize(d.value).strip() for d in declarations}
+        if selector.startswith((".preview", "@media")):
+            continue  # the browser preview's own bar, never in the PDF
+        assert props.get("float", "none") == "none", selector
+        assert "flex" not in props.get("display", ""), selector
+        assert "grid" not in props.get("display", ""), selector
+
+
 @pytest.mark.slow
 def test_bytes_are_the_same_in_another_process(zh: Rendered) -> None:
     script = (

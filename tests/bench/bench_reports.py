@@ -120,13 +120,20 @@ def plain_html(markup: str, tag: str, *, headings: bool = True) -> str:
 _floor_css: Any = None
 
 
+def _floor_write(html: str) -> bytes:
+    document = HTML(string=html).render(font_config=render.font_config(), stylesheets=[_floor_css])
+    pdf: bytes = document.write_pdf()
+    return pdf
+
+
 def floor_pdf(html: str) -> bytes:
     global _floor_css
     if _floor_css is None:
         _floor_css = CSS(string=FLOOR_CSS, font_config=render.font_config())
-    document = HTML(string=html).render(font_config=render.font_config(), stylesheets=[_floor_css])
-    pdf: bytes = document.write_pdf()
-    return pdf
+    # Rendered as the report is (`render.render_pdf`): the garbage collector paused, the
+    # document gone before the collection that ends the pause. Same process, same treatment.
+    with render.gc_paused():
+        return _floor_write(html)
 
 
 @dataclass

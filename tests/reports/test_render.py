@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import logging
@@ -282,6 +283,23 @@ def test_relative_urls_fail_the_render_without_any_fetch(monkeypatch: pytest.Mon
     with pytest.raises(ReportRenderError, match="Relative URI"):
         render.render_pdf(raw_document('<img src="passwd">'), title="t", lang="en")
     assert spy.calls == []
+
+
+def test_a_render_leaves_the_garbage_collector_as_it_found_it() -> None:
+    # The collector is paused while WeasyPrint works; it must come back on for the rest of
+    # the process, even when the render fails, and stay off if the caller had it off.
+    assert gc.isenabled()
+    render.render_pdf(raw_document(""), title="t", lang="en")
+    assert gc.isenabled()
+    with pytest.raises(ReportRenderError):
+        render.render_pdf(raw_document('<img src="file:///etc/passwd">'), title="t", lang="en")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        render.render_pdf(raw_document(""), title="t", lang="en")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_data_urls_are_the_one_thing_served() -> None:

@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    # Routes are tried in order, one by one: the candidate's pages first, as they carry most
+    # of the traffic (an autosave with every change) and share no path with the others.
+    app.include_router(candidate_pages.router)
     app.include_router(health_api.router, prefix="/api/v1")
     app.include_router(rubrics_api.router, prefix="/api/v1")
     app.include_router(accounts_api.router, prefix="/api/v1")
@@ -72,7 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(privacy_api.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
-    app.include_router(candidate_pages.router)
     app.include_router(staff.router)
     app.include_router(plans_pages.router)
     app.include_router(review_pages.router)

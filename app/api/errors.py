@@ -11,6 +11,7 @@ from fastapi import Request
 from pydantic import BaseModel, Field
 
 from app.errors import InvalidInput
+from app.nul import NUL, nul_param
 
 
 class ErrorDetailOut(BaseModel):
@@ -61,9 +62,9 @@ STAFF_ERRORS = error_responses()
 def _nul_at(value: Any, where: str) -> str | None:
     """The dotted path of the first string in `value` holding a NUL character."""
     if isinstance(value, str):
-        return where if "\x00" in value else None
+        return where if NUL in value else None
     if isinstance(value, dict):
-        if any("\x00" in key for key in value):
+        if any(NUL in key for key in value):
             return where
         items = [(f"{where}.{key}" if where else str(key), item) for key, item in value.items()]
     elif isinstance(value, list):
@@ -80,9 +81,9 @@ def _nul_at(value: Any, where: str) -> str | None:
 async def refuse_nul_characters(request: Request) -> None:
     """No name, note or id holds a NUL character, and PostgreSQL cannot store one: refuse it
     here, naming the field, instead of failing in the database."""
-    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
-        if isinstance(value, str) and "\x00" in value:
-            raise InvalidInput("NUL characters are not allowed", field=name)
+    name = nul_param(request)
+    if name is not None:
+        raise InvalidInput("NUL characters are not allowed", field=name)
     body = await request.body()
     # JSON spells NUL only as this escape; malformed JSON is left to request validation.
     if b"\\u0000" in body:

@@ -6,20 +6,21 @@ Whatever depends on time takes `now` from the caller: the server clock (or a tes
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Insert, Select, bindparam, func, select, type_coerce
+from sqlalchemy import JSON, Engine, Insert, Select, bindparam, func, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.accounts import service as account_service
 from app.accounts.secrets import hash_token
-from app.assessments import drawing, results
+from app.assessments import drawing, one_statement_save, results
 from app.assessments.models import Answer, Assessment, AssessmentResult
+from app.assessments.one_statement_save import Drawn
 from app.assessments.states import FINISHED, Status, transition
 from app.errors import AppError, Conflict, InvalidInput, NotFound
 from app.privacy import audit
@@ -397,15 +398,45 @@ def autosave(
     as a read after the save would see them unless another save of the sitting is in flight.
     """
     token_hash = _token_hash(raw_token)
+    engine = one_statement_save.engine_for(session) if token_hash is not None else None
+    if engine is not None and token_hash is not None:
+        quick = _one_statement_autosave(session, engine, token_hash, answers, now)
+        if quick is not None:
+            return quick
     sitting = _open_sitting(session, token_hash) if token_hash is not None else None
     if sitting is None or sitting.revoked_at is not None:
         assessment = _locked(session, open_invite(session, raw_token, now), shared=True)
         rubric = rubric_of(session, assessment)
         _save(session, assessment, rubric, answers, now)
         return _progress(session, assessment, rubric)
+    if engine is not None and token_hash is not None:
+        drawn = Drawn(sitting.id, sitting.rubric_version, tuple(sitting.item_ids))
+        one_statement_save.DRAWN.put(token_hash, drawn)
     rubric = rubric_service.get_version(session, sitting.rubric_version)
     saved = _save(session, sitting, rubric, answers, now)
     return _progress_of(rubric, sitting.item_ids, {**sitting.answers, **saved})
+
+
+def _one_statement_autosave(
+    session: Session,
+    engine: Engine,
+    token_hash: str,
+    answers: Mapping[str, SavedAnswer],
+    now: datetime,
+) -> Progress | None:
+    """The save as one statement (`one_statement_save`) for a sitting this process has seen
+    under way; None to take the usual path, which also refuses what this one does not take."""
+    drawn = one_statement_save.DRAWN.get(token_hash)
+    if drawn is None:
+        return None
+    rubric = rubric_service.get_version(session, drawn.rubric_version)
+    rows, problems = _checked_rows(drawn.assessment_id, rubric, drawn.item_ids, answers, now)
+    if problems:
+        return None
+    before = one_statement_save.save(engine, token_hash, drawn, rows, now, GRACE)
+    if before is None:
+        return None
+    return _progress_of(rubric, list(drawn.item_ids), {**before, **_as_saved(rows)})
 
 
 def _save(
@@ -422,8 +453,24 @@ def _save(
         raise NotStarted("the assessment has not been started")
     if time_is_up(assessment, now):
         raise TimeUp("time is up: answers can no longer be saved")
+    rows, problems = _checked_rows(assessment.id, rubric, assessment.item_ids, answers, now)
+    if rows:
+        _upsert(session, rows)
+    if problems:
+        raise AnswersRefused(problems)
+    return _as_saved(rows)
+
+
+def _checked_rows(
+    assessment_id: int,
+    rubric: Rubric,
+    item_ids: Sequence[str],
+    answers: Mapping[str, SavedAnswer],
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[AnswerProblem]]:
+    """The answer rows to store, and the problems of those refused."""
     items = rubric.item_index()
-    drawn = set(assessment.item_ids)
+    drawn = set(item_ids)
     rows: list[dict[str, Any]] = []
     problems: list[AnswerProblem] = []
     for item_id, value in answers.items():
@@ -440,17 +487,17 @@ def _save(
             selected, text = checked
             rows.append(
                 {
-                    "assessment_id": assessment.id,
+                    "assessment_id": assessment_id,
                     "item_id": item_id,
                     "selected": selected,
                     "text": text,
                     "saved_at": now,
                 }
             )
-    if rows:
-        _upsert(session, rows)
-    if problems:
-        raise AnswersRefused(problems)
+    return rows, problems
+
+
+def _as_saved(rows: Sequence[Mapping[str, Any]]) -> dict[str, SavedAnswer]:
     return {r["item_id"]: r["text"] if r["selected"] is None else r["selected"] for r in rows}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.assessments.scoring import ChoiceResponse, Rating, Response, WorkSampleResponse
 from app.ids import Id
@@ -77,7 +77,7 @@ class AssessmentIn(Strict):
 
 
 class CandidateFeedbackIn(Strict):
-    enabled: bool = Field(description="whether the candidate feedback report may be produced")
+    enabled: StrictBool = Field(description="whether the candidate feedback report may be produced")
 
 
 class ExtendIn(Strict):
@@ -90,7 +90,7 @@ class ReissueIn(Strict):
 
 class RaterIn(Strict):
     user_id: Id
-    adjudicator: bool = False
+    adjudicator: StrictBool = False
 
 
 class WorkSampleRatingIn(Strict):

@@ -43,15 +43,26 @@ def pick(text: Mapping[str, str] | None, lang: str) -> str:
     return text.get(lang) or text.get("en") or next(iter(text.values()), "")
 
 
+# Dropped before an added "…", which would read oddly after them ("ended.…", "如下：…",
+# "榨汁杯（…").
+_TRAILING_PUNCTUATION = ".,;:，。；：、([“‘（《「"
+
+
 def shorten(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at the limit with "…"; whitespace runs kept as they are."""
+    """At most `limit` characters, cut at the limit with "…" (punctuation just before the cut
+    dropped); whitespace runs kept as they are."""
     text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip().rstrip(_TRAILING_PUNCTUATION).rstrip() + "…"
 
 
 def first_line(text: str, limit: int) -> str:
-    """The first non-empty line, shortened: a title for a long prompt."""
+    """The first non-empty line, shortened: a title for a long prompt. A line that ends in a
+    colon introduces what follows, so "…" takes the colon's place."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    if line.endswith((":", "：")):
+        return shorten(line[:-1].rstrip() + "…", limit)
     return shorten(line, limit)
 
 

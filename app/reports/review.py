@@ -240,7 +240,6 @@ def review_document(
         "agreement": pick(result.agreement.message, lang),
         "saved_plan": None if plan is None else saved_plan(plan, lang),
         "plan": suggested,
-        "rubric_version": result.rubric_version,
     }
     return Document(
         template="reports/review.html",

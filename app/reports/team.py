@@ -108,6 +108,8 @@ def team_document(
             scale_max=rubric.scale.maximum,
             lang=lang,
             title=pick({"zh": "团队平均水平与目标", "en": "Team means and targets"}, lang),
+            # The chart's legend would call the bar "level"; the caption says it is the mean.
+            legend=False,
         )
     facts = [
         (pick({"zh": "团队", "en": "Team"}, lang), team.name),

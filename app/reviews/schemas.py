@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from app.ids import Id
 from app.reviews.service import AnswerInput, RateeSpec
@@ -86,7 +86,7 @@ class NominationIn(Strict):
 
 class AnswerIn(Strict):
     level: int | None = Field(default=None, description="a level of the rubric's scale")
-    not_observed: bool = Field(
+    not_observed: StrictBool = Field(
         default=False, description="true instead of a level when you could not observe this"
     )
     comment: str = Field(default="", max_length=2000)

@@ -7,7 +7,7 @@ import re
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from app.deps import (
     WebStaff,
 )
 from app.errors import InvalidInput
+from app.web.nul_characters import refuse_nul_characters
 from app.web.templating import (
     LANG_COOKIE,
     LANG_COOKIE_MAX_AGE,
@@ -33,7 +34,7 @@ from app.web.templating import (
     render,
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_nul_characters())])
 
 STAFF_HOME = "/staff"
 LOGIN_CSRF_COOKIE = "ys_login_csrf"

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import SessionDep, WebAdmin
 from app.errors import InvalidInput
 from app.privacy import service as privacy_service
 from app.privacy.audit import PER_PAGE, EventPage
+from app.web.nul_characters import refuse_nul_characters
 from app.web.templating import language, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_nul_characters())])
 
 Msg = tuple[str, str]
 FIELD_TEXT: dict[str, Msg] = {

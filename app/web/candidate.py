@@ -36,9 +36,11 @@ from app.assessments.candidate import (
 )
 from app.assessments.models import Assessment
 from app.assessments.states import Status
-from app.db import utcnow
+from app.db import commit_here, utcnow
 from app.deps import SessionDep, SettingsDep
 from app.errors import Forbidden
+from app.nul import NUL, nul_param
+from app.web.nul_characters import NulCharacter, nul_message
 from app.web.templating import LANGUAGES, language, templates
 
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
@@ -57,6 +59,12 @@ PROBLEM_TEXT: dict[str, tuple[str, str]] = {
     "single_choice": ("这道题只能选一个答案。", "Choose only one answer for this question."),
     "not_text": ("这道题需要文字回答。", "This question needs a written answer."),
     "not_drawn": ("这道题不在你的评估中。", "This question is not part of your assessment."),
+    "nul_character": (
+        "这一题的回答里有空字符（NUL，常随粘贴的文字而来），无法保存。"
+        "请删除或重新输入粘贴的部分后再保存。",
+        "This answer holds a NUL character (it often comes with pasted text) and cannot be "
+        "saved. Delete or retype the pasted part and save again.",
+    ),
 }
 REFUSAL_TEXT: dict[str, tuple[str, str]] = {
     "answers_closed": (
@@ -130,22 +138,27 @@ def _wants_json(request: Request) -> bool:
     return request.headers.get("content-type", "").startswith("application/json")
 
 
-Refusal = RequestValidationError | StarletteHTTPException | CrossOriginRefused
+Refusal = RequestValidationError | StarletteHTTPException | CrossOriginRefused | NulCharacter
 
 
 def _refusal(request: Request, error: Refusal) -> Response:
     lang = _lang(request)
-    if isinstance(error, CrossOriginRefused):
+    if isinstance(error, CrossOriginRefused | NulCharacter):
         status, code = error.status_code, error.code
     elif isinstance(error, StarletteHTTPException):
         status, code = error.status_code, "unreadable"
     else:
         status, code = 422, "unreadable"
-    message = _t(lang, *REFUSAL_TEXT[code])
+    if isinstance(error, NulCharacter):
+        message = nul_message(lang, error.field)
+    else:
+        message = _t(lang, *REFUSAL_TEXT[code])
     if _wants_json(request):
         detail: dict[str, Any] = {"code": code, "message": message}
         if isinstance(error, RequestValidationError):
             detail["errors"] = jsonable_encoder(error.errors())
+        if isinstance(error, NulCharacter) and error.field:
+            detail["field"] = error.field
         return JSONResponse({"detail": detail}, status_code=status)
     here = _home(request.path_params.get("token", ""))
     return _render(request, "error.html", here, {"message": message}, status)
@@ -159,8 +172,18 @@ class CandidateRoute(APIRoute):
 
         async def candidate_handler(request: Request) -> Response:
             try:
+                # Here, not as a dependency: the autosave route is the busiest of all. Form
+                # fields are each route's own (an answer's NUL is refused beside its question).
+                field = nul_param(request)
+                if field is not None:
+                    raise NulCharacter("NUL characters are not allowed", field=field)
                 response = await handler(request)
-            except (RequestValidationError, StarletteHTTPException, CrossOriginRefused) as error:
+            except (
+                RequestValidationError,
+                StarletteHTTPException,
+                CrossOriginRefused,
+                NulCharacter,
+            ) as error:
                 # All raised while the request is read and checked, before anything is written.
                 response = _refusal(request, error)
             # The token is in the URL: never send it on as a referrer, never cache the page.
@@ -445,6 +468,28 @@ def _form_answers(form: FormData, progress: Progress, number: int) -> dict[str, 
     return answers
 
 
+def _holds_nul(value: SavedAnswer) -> bool:
+    return NUL in value if isinstance(value, str) else any(NUL in v for v in value)
+
+
+def _without_nul(
+    answers: Mapping[str, SavedAnswer],
+) -> tuple[Mapping[str, SavedAnswer], list[AnswerProblem]]:
+    """The answers to save, and a problem for each one holding a NUL character, which
+    PostgreSQL cannot store: refused like any other bad answer while the rest are saved."""
+    held = [item_id for item_id, value in answers.items() if _holds_nul(value)]
+    if not held:
+        return answers, []
+    kept = {item_id: value for item_id, value in answers.items() if item_id not in held}
+    message = "NUL characters are not allowed"
+    return kept, [AnswerProblem(i, "nul_character", f"item {i!r}: {message}") for i in held]
+
+
+def _visible(answers: Mapping[str, SavedAnswer]) -> dict[str, SavedAnswer]:
+    """The answers as typed, a NUL shown as the replacement mark so it can be found."""
+    return {k: v.replace(NUL, "\ufffd") if isinstance(v, str) else v for k, v in answers.items()}
+
+
 @router.post("/take/{token}/section/{number:int}")
 def save_section(
     token: str, number: int, request: Request, session: SessionDep, form: FormDep
@@ -459,7 +504,8 @@ def save_section(
     progress = candidate_service.progress(session, found)
     if not 1 <= number <= len(progress.sections):
         return _not_found(request, token)
-    answers = _form_answers(form, progress, number)
+    typed = _form_answers(form, progress, number)
+    answers, refused = _without_nul(typed)
     try:
         candidate_service.save_answers(session, found, answers, now)
     except AnswersClosed:
@@ -468,10 +514,12 @@ def save_section(
     except TimeUp:
         candidate_service.submit(session, found, now)
         return _redirect(_home(token))
-    except AnswersRefused as refused:
+    except AnswersRefused as error:
+        refused = [*error.problems, *refused]
+    if refused:
         lang = _lang(request)
-        shown = {**candidate_service.saved_answers(session, found), **answers}
-        problems = {p.item_id: _problem_text(p, lang) for p in refused.problems}
+        shown = {**candidate_service.saved_answers(session, found), **_visible(typed)}
+        problems = {p.item_id: _problem_text(p, lang) for p in refused}
         progress = candidate_service.progress(session, found)
         return _section(
             request, token, found, progress, number, shown, now, problems=problems, status_code=422
@@ -488,26 +536,40 @@ def save_section(
 
 @router.post("/take/{token}/autosave")
 def autosave(token: str, body: AutosaveIn, request: Request, session: SessionDep) -> Response:
-    """What candidate.js posts as answers change: JSON in, JSON out."""
+    """What candidate.js posts as answers change: JSON in, JSON out.
+
+    Committed in the route's worker thread before the answer is acknowledged: the busiest
+    route of a sitting then needs no second thread for the commit (`get_session`).
+    """
+    response = _autosave(token, body, request, session)
+    commit_here(session)
+    return response
+
+
+def _autosave(token: str, body: AutosaveIn, request: Request, session: Session) -> Response:
     now = utcnow()
+    answers, refused = _without_nul(body.answers)
     try:
-        progress = candidate_service.autosave(session, token, body.answers, now)
+        progress = candidate_service.autosave(session, token, answers, now)
     except (InviteNotFound, InviteRevoked, InviteExpired) as error:
         # Returned, not raised, so the session commits: an expired link is recorded.
         return _link_closed_json(request, error)
     except (AnswersClosed, TimeUp, NotStarted) as error:
         message = _t(_lang(request), *REFUSAL_TEXT[error.code])
         return JSONResponse({"detail": {"code": error.code, "message": message}}, 409)
-    except AnswersRefused as refused:
+    except AnswersRefused as error:
+        refused = [*error.problems, *refused]
+    if refused:
         lang = _lang(request)
-        problems = {p.item_id: _problem_text(p, lang) for p in refused.problems}
+        problems = {p.item_id: _problem_text(p, lang) for p in refused}
         message = _t(
             lang,
             "有答案没有保存，请查看题目旁的提示。",
             "Some answers were not saved; see the questions.",
         )
         return JSONResponse(
-            {"detail": {"code": refused.code, "message": message, "problems": problems}}, 422
+            {"detail": {"code": AnswersRefused.code, "message": message, "problems": problems}},
+            422,
         )
     return JSONResponse(
         {

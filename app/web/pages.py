@@ -9,9 +9,10 @@ from fastapi.responses import HTMLResponse
 
 from app.deps import SettingsDep, Staff, optional_staff
 from app.rubrics import service as rubric_service
+from app.web.nul_characters import refuse_nul_characters
 from app.web.templating import language, templates
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_nul_characters())])
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -26,9 +26,8 @@ from app.plans import service as plan_service
 from app.plans.service import EVIDENCE_MAX, HOURS_MAX, NOTE_MAX, TITLE_MAX
 from app.plans.views import FORMAT_LABELS, SOURCE_LABELS, STATUS_LABELS
 from app.rubrics.spec import Text
+from app.web.nul_characters import refuse_nul_characters
 from app.web.templating import language, render
-
-router = APIRouter(include_in_schema=False)
 
 Msg = tuple[str, str]
 
@@ -97,11 +96,12 @@ def _redirect(path: str, notice: str | None = None, anchor: str = "") -> Redirec
 
 
 async def _form(request: Request) -> FormData:
-    # Parsed once already (and cached on the request) by the CSRF check.
+    # Parsed once already (and cached on the request) by the NUL check, with these limits.
     return await request.form(max_files=0, max_fields=200)
 
 
 FormDep = Annotated[FormData, Depends(_form)]
+router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_nul_characters(_form))])
 
 
 def _field(form: FormData, name: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import SessionDep, SettingsDep, WebStaff
@@ -18,9 +18,10 @@ from app.reports import render
 from app.reports import service as report_service
 from app.reports.documents import Document
 from app.security_headers import CSP
+from app.web.nul_characters import refuse_nul_characters
 from app.web.templating import language
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(refuse_nul_characters())])
 
 Language = Literal["zh", "en"]
 API = "/api/v1/reports"

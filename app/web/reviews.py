@@ -5,11 +5,12 @@ Include `router` in the app; the pages live in the `reviews_*` modules it gather
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.web import reviews_cycles, reviews_rating, reviews_results, reviews_teams
+from app.web.reviews_shared import no_nul_characters
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(no_nul_characters)])
 router.include_router(reviews_teams.router)
 router.include_router(reviews_cycles.router)
 router.include_router(reviews_rating.router)

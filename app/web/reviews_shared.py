@@ -18,6 +18,7 @@ from app.accounts.models import Role
 from app.deps import HR_ROLES, Staff
 from app.errors import AppError
 from app.reviews import service as review_service
+from app.web.nul_characters import refuse_nul_characters
 from app.web.templating import language, render
 
 Msg = tuple[str, str]
@@ -218,11 +219,12 @@ def page(
 
 
 async def _form(request: Request) -> FormData:
-    # Parsed once already (and cached on the request) by the CSRF check.
+    # Parsed once already (and cached on the request) by the NUL check, with these limits.
     return await request.form(max_files=0, max_fields=400)
 
 
 FormDep = Annotated[FormData, Depends(_form)]
+no_nul_characters = refuse_nul_characters(_form)
 
 
 def form_text(form: FormData, name: str) -> str:

@@ -6,16 +6,16 @@ assigned (anything else is 404), and pages meant for HR answer them with 403.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from app.assessments import service as assessment_service
 from app.assessments.service import STATUS_ORDER
 from app.deps import SessionDep, WebStaff
 from app.web import staff_assessment, staff_candidates, staff_ratings, staff_results
-from app.web.staff_shared import page
+from app.web.staff_shared import no_nul_characters, page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(no_nul_characters)])
 
 
 @router.get("/staff", response_class=HTMLResponse)

@@ -25,6 +25,7 @@ from app.assessments.service import (
 )
 from app.assessments.views import STATUS_LABELS
 from app.deps import Staff
+from app.web.nul_characters import refuse_nul_characters
 from app.web.templating import language, render
 
 Msg = tuple[str, str]
@@ -146,11 +147,12 @@ def page(
 
 
 async def _form(request: Request) -> FormData:
-    # Already parsed (and cached on the request) by the CSRF check.
+    # Already parsed (and cached on the request) by the NUL check, with these limits.
     return await request.form(max_files=0, max_fields=200)
 
 
 FormDep = Annotated[FormData, Depends(_form)]
+no_nul_characters = refuse_nul_characters(_form)
 
 
 def form_text(form: FormData, name: str) -> str:

@@ -151,7 +151,9 @@ def test_each_competency_has_level_target_and_the_anchor_of_its_level(zh: Report
     weak = next(c for c in zh.result.competencies if c.id == "content_creation")
     assert weak.gap is not None
     assert weak.gap > 0
-    assert f"−{weak.gap:.1f}" in text
+    # A gap is target − level, positive, as the appendix defines it and the plan prints it.
+    assert flat(f"差距 {weak.gap:.1f}") in text
+    assert f"−{weak.gap:.1f}" not in text
 
 
 def test_captions_say_what_the_chart_shapes_mean(zh: Report) -> None:

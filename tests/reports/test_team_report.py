@@ -100,6 +100,9 @@ def test_team_means_against_target(zh: TeamReport) -> None:
     assert content.count == 2
     assert content.below == 2
     assert flat("2.0 / 3.0") in zh.pdf.flat
+    # The bars are team means: the caption says so, and no legend calls them one's level.
+    assert flat("条形为团队平均水平，竖线为岗位目标") in zh.pdf.flat
+    assert ">当前水平</text>" not in zh.document.context["average_bars"]
 
 
 def test_plan_completion_per_member(zh: TeamReport) -> None:

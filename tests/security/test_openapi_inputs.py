@@ -215,3 +215,48 @@ def test_a_refused_create_leaves_nothing_behind(
 
     assert client.post("/api/v1/candidates", json=body, headers=headers).status_code == 422
     assert client.get("/api/v1/candidates", headers=headers).json() == []
+
+
+def test_every_yes_or_no_input_takes_only_true_or_false() -> None:
+    # Without `strict`, 0, 1.0, "yes" and "off" would each pass as a boolean.
+    lax = sorted(
+        f"{model.__name__}.{name}"
+        for model in _input_models()
+        for name, field in model.model_fields.items()
+        if field.annotation is bool and not any(getattr(m, "strict", False) for m in field.metadata)
+    )
+    assert lax == []
+
+
+NOT_BOOLEAN: list[tuple[str, str, dict[str, Any], tuple[str | int, ...]]] = [
+    ("PUT", "/assessments/1/candidate-feedback", {"enabled": 0.0}, ("enabled",)),
+    ("POST", "/assessments/1/raters", {"user_id": 1, "adjudicator": "yes"}, ("adjudicator",)),
+    (
+        "PUT",
+        "/review-requests/1/answers",
+        {"answers": {"c1": {"not_observed": 1}}},
+        ("answers", "c1", "not_observed"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "at"), NOT_BOOLEAN, ids=[f"{m} {p}" for m, p, _, _ in NOT_BOOLEAN]
+)
+def test_a_number_or_word_for_yes_or_no_is_refused_by_name(
+    client: TestClient,
+    make_user: Callable[..., User],
+    token_for: Callable[[User], dict[str, str]],
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    at: tuple[str | int, ...],
+) -> None:
+    headers = token_for(make_user(Role.HR))
+
+    response = client.request(method, f"/api/v1{path}", json=body, headers=headers)
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["type"] == "bool_type"
+    assert error["loc"] == ["body", *at]

@@ -1,0 +1,81 @@
+"""Pooled PostgreSQL connections: tested after sitting idle, not on every checkout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from app import db
+from tests.conftest import POSTGRES_URL, _admin, create_postgres_database, drop_postgres_database
+
+pytestmark = pytest.mark.skipif(POSTGRES_URL is None, reason="needs YARDSTICK_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    url = create_postgres_database("pool")
+    engine = db.make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+def pings(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    seen: list[object] = []
+    real_ping = engine.dialect.do_ping
+
+    def counting_ping(dbapi_connection: Any) -> bool:
+        seen.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counting_ping)
+    return seen
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as connection:
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    assert isinstance(pid, int)
+    return pid
+
+
+def test_a_connection_cut_while_idle_is_replaced_without_an_error(
+    engine: Engine, pings: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _backend_pid(engine)
+    admin = _admin(str(engine.url.render_as_string(hide_password=False)))
+    with admin.connect() as connection:
+        # What a database restart or an idle-connection timeout does to a pooled connection.
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    admin.dispose()
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+
+    second = _backend_pid(engine)
+
+    assert second != first
+    assert len(pings) == 1
+
+
+def test_a_connection_in_steady_use_is_handed_out_without_a_ping(
+    engine: Engine, pings: list[object]
+) -> None:
+    first = _backend_pid(engine)
+    for _ in range(5):
+        assert _backend_pid(engine) == first
+    assert pings == []
+
+
+def test_a_connection_idle_past_the_limit_is_pinged_once_per_checkout(
+    engine: Engine, pings: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _backend_pid(engine)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    assert _backend_pid(engine) == first
+    assert _backend_pid(engine) == first
+    assert len(pings) == 2

@@ -20,6 +20,7 @@ from app.assessments import service as assessment_service
 from app.config import get_settings
 from app.db import get_sessionmaker
 from app.errors import AppError
+from app.privacy import audit
 from app.reports import batch
 from app.reports import service as report_service
 from app.reports.documents import Document
@@ -38,16 +39,30 @@ LangOption = Annotated[Lang, typer.Option("--lang", help="the report's language"
 OutFile = Annotated[Path, typer.Option("-o", "--output", help="the PDF file to write")]
 
 
+# Who the audit log names for reports made here: whoever runs the command holds the database.
+ACTOR = "command line"
+
+
+def _assessment_viewed(session: Session, assessment_id: int, report: str) -> None:
+    audit.assessment_event(
+        session, ACTOR, "assessment.report_viewed", assessment_id, report=report, format="pdf"
+    )
+
+
 def _fail(message: str) -> typer.Exit:
     typer.secho(message, err=True, fg=typer.colors.RED)
     return typer.Exit(1)
 
 
-def _write(load: Callable[[Session], Document], output: Path) -> None:
-    """Load in one transaction (committed, as a request would be), then render outside it."""
+def _write(
+    load: Callable[[Session], Document], output: Path, audited: Callable[[Session], None]
+) -> None:
+    """Load and record it in the audit log in one transaction (committed, as a request would
+    be), then render outside it."""
     try:
         with get_sessionmaker().begin() as session:
             document = load(session)
+            audited(session)
     except AppError as error:
         raise _fail(error.message) from None
     if output.is_dir():
@@ -72,7 +87,9 @@ def candidate(
     """HR's candidate report of one assessment."""
     operator = report_service.command_line_operator()
     _write(
-        lambda s: report_service.candidate_report(s, operator, assessment_id, lang.value), output
+        lambda s: report_service.candidate_report(s, operator, assessment_id, lang.value),
+        output,
+        lambda s: _assessment_viewed(s, assessment_id, "candidate"),
     )
 
 
@@ -84,7 +101,11 @@ def feedback(
 ) -> None:
     """The feedback report HR sends the candidate (when enabled for the assessment)."""
     operator = report_service.command_line_operator()
-    _write(lambda s: report_service.feedback_report(s, operator, assessment_id, lang.value), output)
+    _write(
+        lambda s: report_service.feedback_report(s, operator, assessment_id, lang.value),
+        output,
+        lambda s: _assessment_viewed(s, assessment_id, "feedback"),
+    )
 
 
 @app.command("review")
@@ -95,7 +116,11 @@ def review(
 ) -> None:
     """The 360 review report of one person in one released cycle."""
     operator = report_service.command_line_operator()
-    _write(lambda s: report_service.review_report(s, operator, ratee_id, lang.value), output)
+    _write(
+        lambda s: report_service.review_report(s, operator, ratee_id, lang.value),
+        output,
+        lambda s: audit.ratee_event(s, ACTOR, "review.report_viewed", ratee_id, format="pdf"),
+    )
 
 
 @app.command("team")
@@ -107,7 +132,11 @@ def team(
     """The team report: heat map, team means against target, plan completion."""
     operator = report_service.command_line_operator()
     settings = get_settings()
-    _write(lambda s: report_service.team_report(s, operator, team_id, lang.value, settings), output)
+    _write(
+        lambda s: report_service.team_report(s, operator, team_id, lang.value, settings),
+        output,
+        lambda s: audit.record(s, ACTOR, "team.report_viewed", "team", team_id, format="pdf"),
+    )
 
 
 def _role_ids(role: str) -> list[int]:
@@ -165,6 +194,11 @@ def batch_command(
             f"assessment {outcome.assessment_id}: {outcome.error}", err=True, fg=typer.colors.RED
         )
     written = len(outcomes) - len(failed)
+    if written:
+        with get_sessionmaker().begin() as session:
+            for outcome in outcomes:
+                if outcome.ok:
+                    _assessment_viewed(session, outcome.assessment_id, "candidate")
     size = sum(o.size for o in outcomes) / 1024 / 1024
     typer.echo(
         f"{written} of {len(outcomes)} reports written to {out} ({size:.1f} MB) in "

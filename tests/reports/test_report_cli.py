@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app import migrations
 from app.accounts.models import Role, User
 from app.config import get_settings
 from app.db import get_engine, get_sessionmaker
+from app.privacy.models import AuditEvent
 from app.reports.cli import app as report_cli
 from tests.conftest import ROOT
 from tests.reports.report_helpers import (
@@ -62,6 +64,22 @@ def cli_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Data]:
         cache.cache_clear()
 
 
+def audit_log() -> list[tuple[str, str, str, str | None]]:
+    """The audit events recorded by the command line (the data's set-up records others)."""
+    with get_sessionmaker()() as session:
+        rows = session.execute(
+            select(
+                AuditEvent.actor_label,
+                AuditEvent.action,
+                AuditEvent.object_type,
+                AuditEvent.object_id,
+            )
+            .where(AuditEvent.actor_label == "command line")
+            .order_by(AuditEvent.id)
+        )
+        return [(label, action, kind, object_id) for label, action, kind, object_id in rows]
+
+
 def lang_of(path: Path) -> str:
     return str(pypdf.PdfReader(io.BytesIO(path.read_bytes())).trailer["/Root"]["/Lang"])
 
@@ -92,6 +110,29 @@ def test_review_and_team_reports_in_english_into_a_directory(
     [team_pdf] = tmp_path.glob(f"team-report-{cli_data.team_id}-*.pdf")
     assert lang_of(review_pdf) == "en"
     assert lang_of(team_pdf) == "en"
+
+
+def test_every_report_made_from_the_command_line_is_in_the_audit_log(
+    cli_data: Data, tmp_path: Path
+) -> None:
+    assessment_id = cli_data.assessments[0]
+    for command, object_id in [
+        ("candidate", assessment_id),
+        ("review", cli_data.ratee_id),
+        ("team", cli_data.team_id),
+    ]:
+        result = runner.invoke(report_cli, [command, str(object_id), "-o", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    refused = runner.invoke(report_cli, ["candidate", "999999", "-o", str(tmp_path)])
+    assert refused.exit_code == 1
+
+    events = [(label, action, kind) for label, action, kind, _ in audit_log()]
+    assert events == [
+        ("command line", "assessment.report_viewed", "assessment"),
+        ("command line", "review.report_viewed", "review_cycle"),
+        ("command line", "team.report_viewed", "team"),
+    ]
+    assert audit_log()[0][3] == str(assessment_id)
 
 
 def test_unknown_id_and_missing_directory_are_clear_errors(cli_data: Data, tmp_path: Path) -> None:
@@ -134,6 +175,10 @@ def test_batch_reports_a_bad_id_and_finishes_the_rest(cli_data: Data, tmp_path: 
     )
     assert all(lang_of(out / name) == "zh-CN" for name in written)
     assert not list(out.glob(".*.part"))
+    # One audit event per report written, none for the one that failed.
+    assert sorted(
+        object_id for _, action, _, object_id in audit_log() if action == "assessment.report_viewed"
+    ) == sorted(str(n) for n in cli_data.assessments)
 
 
 def test_batch_needs_a_known_role_or_ids(cli_data: Data, tmp_path: Path) -> None:

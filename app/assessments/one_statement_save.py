@@ -16,8 +16,6 @@ erased), the caller takes the usual path, which says why.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.assessments.states import Status
 from app.db import UTCDateTime
+from app.lru import LockedLRU
 
 SavedAnswer = list[str] | str
 CACHED_SITTINGS = 10_000  # about 200 bytes each
@@ -42,34 +41,8 @@ class Drawn:
     item_ids: tuple[str, ...]
 
 
-class DrawnSittings:
-    """Token hash → `Drawn`, the most recently used kept, safe across threads."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[str, Drawn] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, token_hash: str) -> Drawn | None:
-        with self._lock:
-            drawn = self._entries.get(token_hash)
-            if drawn is not None:
-                self._entries.move_to_end(token_hash)
-            return drawn
-
-    def put(self, token_hash: str, drawn: Drawn) -> None:
-        with self._lock:
-            self._entries[token_hash] = drawn
-            self._entries.move_to_end(token_hash)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-DRAWN = DrawnSittings(CACHED_SITTINGS)
+# Token hash → what that sitting drew.
+DRAWN: LockedLRU[str, Drawn] = LockedLRU(CACHED_SITTINGS)
 
 # Answers arrive as one JSON parameter, so the SQL text is the same for any number of them
 # and the server can keep it prepared. A text answer's `selected` is stored as JSON null,

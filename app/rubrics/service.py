@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.lru import LockedLRU
 from app.rubrics.loader import RubricError, load_rubric
 from app.rubrics.models import RubricVersion
 from app.rubrics.spec import Rubric
@@ -88,25 +87,14 @@ class _ParsedVersions:
     """
 
     def __init__(self, size: int) -> None:
-        self.size = size
-        self._rubrics: OrderedDict[str, Rubric] = OrderedDict()
-        self._lock = threading.Lock()
+        self._rubrics: LockedLRU[str, Rubric] = LockedLRU(size)
 
     def get(self, version: str) -> Rubric | None:
-        with self._lock:
-            rubric = self._rubrics.get(version)
-            if rubric is not None:
-                self._rubrics.move_to_end(version)
-            return rubric
+        return self._rubrics.get(version)
 
     def keep(self, version: str, content: str, rubric: Rubric) -> None:
-        if hashlib.sha256(content.encode("utf-8")).hexdigest() != version:
-            return
-        with self._lock:
-            self._rubrics[version] = rubric
-            self._rubrics.move_to_end(version)
-            while len(self._rubrics) > self.size:
-                self._rubrics.popitem(last=False)
+        if hashlib.sha256(content.encode("utf-8")).hexdigest() == version:
+            self._rubrics.put(version, rubric)
 
 
 _parsed_versions = _ParsedVersions(size=32)

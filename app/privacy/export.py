@@ -170,8 +170,8 @@ def _answers(session: Session, request_ids: list[int]) -> dict[int, list[dict[st
         found[answer.request_id].append(
             {
                 "competency": answer.competency_id,
-                # None is "not observed"; a negative level is a draft without a choice yet.
-                "level": answer.level if answer.level is None or answer.level >= 0 else None,
+                "level": answer.level,
+                "not_observed": answer.not_observed,
                 "comment": answer.comment,
                 "saved_at": _iso(answer.saved_at),
             }

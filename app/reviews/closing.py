@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.privacy import audit
 from app.reviews.aggregation import GivenRating, Group, aggregate
-from app.reviews.common import UNCHOSEN, CycleStatus, RequestStatus, policy_of
+from app.reviews.common import CycleStatus, RequestStatus, policy_of
 from app.reviews.models import ReviewAnswer, ReviewCycle, ReviewRatee, ReviewRequest, ReviewResult
 from app.rubrics import service as rubric_service
 
@@ -45,7 +45,7 @@ def submitted_ratings(session: Session, cycle_ids: Collection[int]) -> dict[int,
     )
     found: defaultdict[int, list[GivenRating]] = defaultdict(list)
     for ratee_id, request_id, group, answer in rows:
-        if answer.level == UNCHOSEN:
+        if not answer.chosen:
             continue
         found[ratee_id].append(
             GivenRating(

@@ -20,10 +20,6 @@ HR_ROLES = frozenset({Role.HR, Role.ADMIN})
 MANAGING_ROLES = frozenset({Role.LEAD, Role.HR, Role.ADMIN})
 NAME_MAX = 200
 COMMENT_MAX = 2000
-# The stored level of a draft answer that has a comment but no choice yet. ReviewAnswer.level
-# None already means "not observed", and scale levels are never negative, so this can't clash;
-# submitting needs a choice for every competency, so no submitted answer ever holds it.
-UNCHOSEN = -1
 
 
 class CycleStatus(StrEnum):

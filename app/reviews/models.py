@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -90,17 +100,26 @@ class ReviewRequest(Base):
 
 
 class ReviewAnswer(Base):
-    """A rating of one competency; level None means "not observed"."""
+    """A rating of one competency: a level, or "not observed"; a draft may hold neither yet,
+    only a comment. Submitting needs one of the two for every competency."""
 
     __tablename__ = "review_answer"
-    __table_args__ = (UniqueConstraint("request_id", "competency_id"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "competency_id"),
+        CheckConstraint("level IS NULL OR NOT not_observed", name="level_or_not_observed"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("review_request.id", ondelete="CASCADE"))
     competency_id: Mapped[str] = mapped_column(String(64))
     level: Mapped[int | None] = mapped_column(Integer)
+    not_observed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     comment: Mapped[str] = mapped_column(Text, default="")
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def chosen(self) -> bool:
+        return self.level is not None or self.not_observed
 
 
 class ReviewResult(Base):

@@ -20,7 +20,6 @@ from app.privacy import audit
 from app.reviews import briefs, closing, views
 from app.reviews.common import (
     COMMENT_MAX,
-    UNCHOSEN,
     CycleStatus,
     FieldErrors,
     RequestStatus,
@@ -80,15 +79,15 @@ def _state(request: ReviewRequest, cycle: ReviewCycle, now: datetime) -> views.T
 
 def _answer_view(answer: ReviewAnswer) -> views.AnswerView:
     return views.AnswerView(
-        level=None if answer.level in (None, UNCHOSEN) else answer.level,
-        not_observed=answer.level is None,
+        level=answer.level,
+        not_observed=answer.not_observed,
         comment=answer.comment,
         saved_at=answer.saved_at,
     )
 
 
 def _chosen(answer: ReviewAnswer) -> bool:
-    return answer.level != UNCHOSEN
+    return answer.chosen
 
 
 def _competency_ids(rubric: Rubric, role: RoleProfile) -> list[str]:
@@ -175,7 +174,7 @@ def list_tasks(session: Session, rater: User) -> list[views.TaskView]:
             select(ReviewAnswer.request_id, func.count(ReviewAnswer.id))
             .where(
                 ReviewAnswer.request_id.in_([r.id for r, _, _ in rows]),
-                or_(ReviewAnswer.level.is_(None), ReviewAnswer.level != UNCHOSEN),
+                or_(ReviewAnswer.level.is_not(None), ReviewAnswer.not_observed),
             )
             .group_by(ReviewAnswer.request_id)
         )
@@ -257,11 +256,8 @@ def _save(session: Session, form: _Form, answers: Mapping[str, AnswerInput], now
         if row is None:
             row = ReviewAnswer(request_id=form.request.id, competency_id=competency_id)
             session.add(row)
-        row.level = (
-            answer.level
-            if answer.level is not None
-            else (None if answer.not_observed else UNCHOSEN)
-        )
+        row.level = answer.level
+        row.not_observed = answer.not_observed
         row.comment = comment
         row.saved_at = now
     session.flush()

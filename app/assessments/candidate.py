@@ -6,7 +6,7 @@ Whatever depends on time takes `now` from the caller: the server clock (or a tes
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -235,11 +235,16 @@ def _open_sitting(session: Session, token_hash: str) -> _OpenSitting | None:
     if row is None:
         return None
     id_, status, revoked_at, deadline_at, rubric_version, item_ids, saved = row
-    answers: dict[str, SavedAnswer] = {
-        item_id: (list(selected) if selected is not None else (text or ""))
-        for item_id, selected, text in saved or ()
-    }
+    answers = _saved_from_rows(saved or ())
     return _OpenSitting(id_, status, revoked_at, deadline_at, rubric_version, item_ids, answers)
+
+
+def _saved_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, SavedAnswer]:
+    """Item id → answer, from (item_id, selected, text) rows."""
+    return {
+        item_id: (list(selected) if selected is not None else (text or ""))
+        for item_id, selected, text in rows
+    }
 
 
 def _token_hash(raw_token: str) -> str | None:
@@ -280,11 +285,7 @@ def rubric_of(session: Session, assessment: Assessment) -> Rubric:
 
 def saved_answers(session: Session, assessment: Assessment) -> dict[str, SavedAnswer]:
     """Item id → the selected option ids (choice items) or the text (work samples)."""
-    rows = session.execute(_ANSWERS, {"assessment_id": assessment.id})
-    return {
-        item_id: (list(selected) if selected is not None else (text or ""))
-        for item_id, selected, text in rows
-    }
+    return _saved_from_rows(session.execute(_ANSWERS, {"assessment_id": assessment.id}))
 
 
 def _is_answered(value: SavedAnswer | None) -> bool:
@@ -436,7 +437,8 @@ def _one_statement_autosave(
     before = one_statement_save.save(engine, token_hash, drawn, rows, now, GRACE)
     if before is None:
         return None
-    return _progress_of(rubric, list(drawn.item_ids), {**before, **_as_saved(rows)})
+    saved = {**_saved_from_rows(before), **_as_saved(rows)}
+    return _progress_of(rubric, list(drawn.item_ids), saved)
 
 
 def _save(

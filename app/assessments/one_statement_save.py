@@ -28,7 +28,6 @@ from app.assessments.states import Status
 from app.db import UTCDateTime
 from app.lru import LockedLRU
 
-SavedAnswer = list[str] | str
 CACHED_SITTINGS = 10_000  # about 200 bytes each
 
 
@@ -94,8 +93,9 @@ def save(
     rows: Sequence[Mapping[str, Any]],
     now: datetime,
     grace: timedelta,
-) -> dict[str, SavedAnswer] | None:
-    """Store checked answer rows if the sitting is still open; the answers saved before them.
+) -> list[list[Any]] | None:
+    """Store checked answer rows if the sitting is still open; the answers saved before them,
+    as `[item_id, selected, text]` rows.
 
     None when the sitting is not open to answers: nothing was stored.
     """
@@ -115,7 +115,4 @@ def save(
     if row is None:
         return None
     (before,) = row
-    return {
-        item_id: (list(selected) if selected is not None else (answer_text or ""))
-        for item_id, selected, answer_text in before or ()
-    }
+    return list(before or ())

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal, TypedDict, TypeGuard, Unpack
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
@@ -470,14 +470,21 @@ def _check_sort(sort: str) -> SortKey:
     raise InvalidInput(f"sort by one of {', '.join(SORT_KEYS)}, not {sort!r}", field="sort")
 
 
-def _filtered(
-    query: AnySelect,
-    rubric_id: str | None,
-    role_id: str | None,
-    status: str | None,
-    search: str | None,
-) -> AnySelect:
+class ListFilters(TypedDict, total=False):
+    """What narrows and orders the candidate list; every key may be left out."""
+
+    rubric_id: str | None
+    role_id: str | None
+    status: str | None
+    search: str | None
+    sort: str  # a SortKey; "created" when left out
+    descending: bool
+
+
+def _filtered(query: AnySelect, filters: ListFilters) -> AnySelect:
     """`query` (over assessment joined to candidate) narrowed to the list's filters."""
+    rubric_id, role_id = filters.get("rubric_id"), filters.get("role_id")
+    status, search = filters.get("status"), filters.get("search")
     if rubric_id:
         query = query.where(Assessment.rubric_id == rubric_id)
     if role_id:
@@ -512,21 +519,15 @@ def _sorted(query: AnySelect, sort: SortKey, descending: bool) -> AnySelect:
     return query.order_by(ordered.nulls_last(), tie)
 
 
-def _row_query(
-    rubric_id: str | None,
-    role_id: str | None,
-    status: str | None,
-    search: str | None,
-    sort: str,
-    descending: bool,
-) -> AnySelect:
+def _row_query(filters: ListFilters) -> AnySelect:
     query = (
         select(*_ROW_COLUMNS)
         .join(Candidate, Candidate.id == Assessment.candidate_id)
         .outerjoin(AssessmentResult, AssessmentResult.assessment_id == Assessment.id)
     )
-    filtered = _filtered(query, rubric_id, role_id, status, search)
-    return _sorted(filtered, _check_sort(sort), descending)
+    filtered = _filtered(query, filters)
+    sort = _check_sort(filters.get("sort", "created"))
+    return _sorted(filtered, sort, filters.get("descending", False))
 
 
 def _list_rows(session: Session, query: AnySelect) -> list[views.AssessmentRow]:
@@ -558,15 +559,7 @@ def _list_rows(session: Session, query: AnySelect) -> list[views.AssessmentRow]:
 
 
 def list_assessments(
-    session: Session,
-    actor: User,
-    *,
-    rubric_id: str | None = None,
-    role_id: str | None = None,
-    status: str | None = None,
-    search: str | None = None,
-    sort: str = "created",
-    descending: bool = False,
+    session: Session, actor: User, **filters: Unpack[ListFilters]
 ) -> list[views.AssessmentRow]:
     """HR's whole candidate list (for exports and batches), filtered and sorted in SQL.
 
@@ -574,22 +567,16 @@ def list_assessments(
     (for role names and band labels), whatever the number of rows.
     """
     require_hr(actor)
-    query = _row_query(rubric_id, role_id, status, search, sort, descending)
-    return _list_rows(session, query)
+    return _list_rows(session, _row_query(filters))
 
 
 def page_assessments(
     session: Session,
     actor: User,
     *,
-    rubric_id: str | None = None,
-    role_id: str | None = None,
-    status: str | None = None,
-    search: str | None = None,
-    sort: str = "created",
-    descending: bool = False,
     page: int = 1,
     size: int = PAGE_SIZE,
+    **filters: Unpack[ListFilters],
 ) -> views.AssessmentPage:
     """One page of the candidate list as `list_assessments` would order it, and the total.
 
@@ -604,15 +591,12 @@ def page_assessments(
         errors["size"] = f"give a page size of 1–{PAGE_SIZE_MAX}, not {size}"
     if errors:
         raise FieldErrors(errors)
-    query = _row_query(rubric_id, role_id, status, search, sort, descending)
+    query = _row_query(filters)
     counted = _filtered(
         select(func.count())
         .select_from(Assessment)
         .join(Candidate, Candidate.id == Assessment.candidate_id),
-        rubric_id,
-        role_id,
-        status,
-        search,
+        filters,
     )
     total = session.scalar(counted) or 0
     rows = _list_rows(session, query.limit(size).offset((page - 1) * size)) if total else []

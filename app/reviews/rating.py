@@ -86,10 +86,6 @@ def _answer_view(answer: ReviewAnswer) -> views.AnswerView:
     )
 
 
-def _chosen(answer: ReviewAnswer) -> bool:
-    return answer.chosen
-
-
 def _competency_ids(rubric: Rubric, role: RoleProfile) -> list[str]:
     return [c.id for _, c in rubric.competencies() if c.id in role.targets]
 
@@ -142,7 +138,7 @@ def _form(session: Session, form: _Form, now: datetime) -> views.RatingForm:
             for level in levels
         ),
         dimensions=tuple(dimensions),
-        answered=sum(1 for c in ids if c in answers and _chosen(answers[c])),
+        answered=sum(1 for c in ids if c in answers and answers[c].chosen),
         total=len(ids),
         comment_max=COMMENT_MAX,
     )
@@ -301,7 +297,7 @@ def submit(
     missing = {
         f"answers.{c}": "choose a level or “not observed”"
         for c in _competency_ids(rubric, rubric.role(form.cycle.role_id))
-        if c not in stored or not _chosen(stored[c])
+        if c not in stored or not stored[c].chosen
     }
     if missing:
         raise FieldErrors(missing)

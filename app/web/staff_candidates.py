@@ -30,6 +30,7 @@ from app.assessments.service import (
     STATUS_ORDER,
     TIME_LIMIT_MAX_MINUTES,
     FieldErrors,
+    ListFilters,
 )
 from app.config import Settings
 from app.db import utcnow
@@ -85,6 +86,17 @@ class Filters:
         }
         return urlencode({k: v for k, v in values.items() if v})
 
+    def service(self) -> ListFilters:
+        """The filters as the candidate list's service takes them (blank: no filter)."""
+        return ListFilters(
+            rubric_id=self.rubric or None,
+            role_id=self.role or None,
+            status=self.status or None,
+            search=self.search or None,
+            sort=self.sort,
+            descending=self.descending,
+        )
+
 
 def _filters(
     rubric: str, role: str, status: str, search: str, sort: str, desc: str, size: str = ""
@@ -103,16 +115,7 @@ def _filters(
 
 
 def _rows(session: Session, staff: Staff, filters: Filters) -> list[Any]:
-    return assessment_service.list_assessments(
-        session,
-        staff.user,
-        rubric_id=filters.rubric or None,
-        role_id=filters.role or None,
-        status=filters.status or None,
-        search=filters.search or None,
-        sort=filters.sort,
-        descending=filters.descending,
-    )
+    return assessment_service.list_assessments(session, staff.user, **filters.service())
 
 
 def _paging(
@@ -197,16 +200,7 @@ def list_page(
     if paging is not None:
         try:
             found = assessment_service.page_assessments(
-                session,
-                staff.user,
-                rubric_id=filters.rubric or None,
-                role_id=filters.role or None,
-                status=filters.status or None,
-                search=filters.search or None,
-                sort=filters.sort,
-                descending=filters.descending,
-                page=paging[0],
-                size=paging[1],
+                session, staff.user, page=paging[0], size=paging[1], **filters.service()
             )
         except InvalidInput as error:
             field = error.field or "search"

@@ -81,7 +81,7 @@ class TimeUp(Conflict):
 @dataclass(frozen=True)
 class AnswerProblem:
     item_id: str
-    code: str  # not_drawn | unknown_option | single_choice | not_text | too_long
+    code: str  # not_drawn | nul_character | unknown_option | single_choice | not_text | too_long
     message: str
     limit: int | None = None
     length: int | None = None
@@ -481,6 +481,13 @@ def _checked_rows(
                 AnswerProblem(item_id, "not_drawn", f"item {item_id!r} is not in this assessment")
             )
             continue
+        if _holds_nul(value):
+            # PostgreSQL cannot store it, and nobody means to type it (it comes with pasted
+            # text): refused beside its question rather than dropped unseen.
+            problems.append(
+                AnswerProblem(item_id, "nul_character", f"item {item_id!r}: the answer holds a NUL")
+            )
+            continue
         item = items[item_id]
         checked = _choice(item, value) if item.is_choice else _text(item, value)
         if isinstance(checked, AnswerProblem):
@@ -497,6 +504,10 @@ def _checked_rows(
                 }
             )
     return rows, problems
+
+
+def _holds_nul(value: SavedAnswer) -> bool:
+    return "\x00" in value if isinstance(value, str) else any("\x00" in v for v in value)
 
 
 def _as_saved(rows: Sequence[Mapping[str, Any]]) -> dict[str, SavedAnswer]:
@@ -542,7 +553,8 @@ def plain_text(value: str) -> str:
     """The text as typed, with line breaks as "\\n" and nothing a database would refuse.
 
     Browsers send a textarea's line breaks as CRLF but count them as one character against
-    `maxlength`; NUL and lone surrogates are refused by PostgreSQL.
+    `maxlength`; control characters and lone surrogates are dropped (an answer holding a NUL
+    is refused before it gets here).
     """
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(ch for ch in text if ch >= " " or ch in "\t\n")

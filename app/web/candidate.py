@@ -468,23 +468,6 @@ def _form_answers(form: FormData, progress: Progress, number: int) -> dict[str, 
     return answers
 
 
-def _holds_nul(value: SavedAnswer) -> bool:
-    return NUL in value if isinstance(value, str) else any(NUL in v for v in value)
-
-
-def _without_nul(
-    answers: Mapping[str, SavedAnswer],
-) -> tuple[Mapping[str, SavedAnswer], list[AnswerProblem]]:
-    """The answers to save, and a problem for each one holding a NUL character, which
-    PostgreSQL cannot store: refused like any other bad answer while the rest are saved."""
-    held = [item_id for item_id, value in answers.items() if _holds_nul(value)]
-    if not held:
-        return answers, []
-    kept = {item_id: value for item_id, value in answers.items() if item_id not in held}
-    message = "NUL characters are not allowed"
-    return kept, [AnswerProblem(i, "nul_character", f"item {i!r}: {message}") for i in held]
-
-
 def _visible(answers: Mapping[str, SavedAnswer]) -> dict[str, SavedAnswer]:
     """The answers as typed, a NUL shown as the replacement mark so it can be found."""
     return {k: v.replace(NUL, "\ufffd") if isinstance(v, str) else v for k, v in answers.items()}
@@ -505,9 +488,9 @@ def save_section(
     if not 1 <= number <= len(progress.sections):
         return _not_found(request, token)
     typed = _form_answers(form, progress, number)
-    answers, refused = _without_nul(typed)
+    refused: list[AnswerProblem] = []
     try:
-        candidate_service.save_answers(session, found, answers, now)
+        candidate_service.save_answers(session, found, typed, now)
     except AnswersClosed:
         notice = _t(_lang(request), *REFUSAL_TEXT["answers_closed"])
         return _confirmation(request, session, found, token, notice=notice, status_code=409)
@@ -515,7 +498,7 @@ def save_section(
         candidate_service.submit(session, found, now)
         return _redirect(_home(token))
     except AnswersRefused as error:
-        refused = [*error.problems, *refused]
+        refused = error.problems
     if refused:
         lang = _lang(request)
         shown = {**candidate_service.saved_answers(session, found), **_visible(typed)}
@@ -548,9 +531,8 @@ def autosave(token: str, body: AutosaveIn, request: Request, session: SessionDep
 
 def _autosave(token: str, body: AutosaveIn, request: Request, session: Session) -> Response:
     now = utcnow()
-    answers, refused = _without_nul(body.answers)
     try:
-        progress = candidate_service.autosave(session, token, answers, now)
+        progress = candidate_service.autosave(session, token, body.answers, now)
     except (InviteNotFound, InviteRevoked, InviteExpired) as error:
         # Returned, not raised, so the session commits: an expired link is recorded.
         return _link_closed_json(request, error)
@@ -558,10 +540,8 @@ def _autosave(token: str, body: AutosaveIn, request: Request, session: Session) 
         message = _t(_lang(request), *REFUSAL_TEXT[error.code])
         return JSONResponse({"detail": {"code": error.code, "message": message}}, 409)
     except AnswersRefused as error:
-        refused = [*error.problems, *refused]
-    if refused:
         lang = _lang(request)
-        problems = {p.item_id: _problem_text(p, lang) for p in refused}
+        problems = {p.item_id: _problem_text(p, lang) for p in error.problems}
         message = _t(
             lang,
             "有答案没有保存，请查看题目旁的提示。",

@@ -331,9 +331,25 @@ def test_answers_are_stored_as_the_plain_text_typed(db: Session, started: Assess
     sample = first(drawn(db, started), ItemType.WORK_SAMPLE)
     markup = '<script>alert(1)</script> <img src=x onerror="alert(2)"> & 标题'
 
-    candidate_service.save_answers(db, started, {sample.id: markup + "\x00"}, T0)
+    candidate_service.save_answers(db, started, {sample.id: markup + "\x07"}, T0)
 
     assert candidate_service.saved_answers(db, started) == {sample.id: markup}
+
+
+def test_an_answer_holding_a_nul_is_refused_and_the_others_saved(
+    db: Session, started: Assessment
+) -> None:
+    sample = first(drawn(db, started), ItemType.WORK_SAMPLE)
+    knowledge = first(drawn(db, started), ItemType.KNOWLEDGE)
+    option = knowledge.options[0].id
+
+    with pytest.raises(AnswersRefused) as refused:
+        candidate_service.save_answers(
+            db, started, {sample.id: "粘贴的\x00文字", knowledge.id: [option]}, T0
+        )
+
+    assert [(p.item_id, p.code) for p in refused.value.problems] == [(sample.id, "nul_character")]
+    assert candidate_service.saved_answers(db, started) == {knowledge.id: [option]}
 
 
 def test_a_work_sample_takes_text_not_options(db: Session, started: Assessment) -> None:

@@ -28,7 +28,18 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # scope="function": the session commits before the response is sent, so a client never
 # sees a success for a write that then fails to commit.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def app_settings() -> Settings:
+    """The settings as a dependency (tests override this one).
+
+    Checks without I/O are coroutines so that FastAPI runs them on the event loop: a plain
+    function dependency costs a trip to the thread pool on every request.
+    """
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 class Unauthenticated(AppError):
@@ -102,7 +113,9 @@ def optional_staff(request: Request, session: SessionDep, settings: SettingsDep)
     return staff
 
 
-def api_staff(request: Request, staff: Annotated[Staff | None, Depends(optional_staff)]) -> Staff:
+async def api_staff(
+    request: Request, staff: Annotated[Staff | None, Depends(optional_staff)]
+) -> Staff:
     if staff is None:
         raise Unauthenticated("sign in or send `Authorization: Bearer <token>`")
     if (
@@ -114,7 +127,9 @@ def api_staff(request: Request, staff: Annotated[Staff | None, Depends(optional_
     return staff
 
 
-def web_staff(request: Request, staff: Annotated[Staff | None, Depends(optional_staff)]) -> Staff:
+async def web_staff(
+    request: Request, staff: Annotated[Staff | None, Depends(optional_staff)]
+) -> Staff:
     if staff is None or staff.web_session is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)

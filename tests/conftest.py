@@ -27,9 +27,9 @@ from app import migrations
 from app.accounts import service as account_service
 from app.accounts.models import Role, User
 from app.accounts.secrets import hash_password
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.db import get_session, make_engine
-from app.deps import SESSION_COOKIE
+from app.deps import SESSION_COOKIE, app_settings
 from app.main import create_app
 
 # Generation speed and per-example time depend on how loaded the machine is, not on the code
@@ -128,7 +128,7 @@ def client(settings: Settings, db: Session) -> Iterator[TestClient]:
 
     application = create_app(settings)
     application.dependency_overrides[get_session] = session_override
-    application.dependency_overrides[get_settings] = lambda: settings
+    application.dependency_overrides[app_settings] = lambda: settings
     with TestClient(application, raise_server_exceptions=False) as test_client:
         yield test_client
 

@@ -16,9 +16,9 @@ from app import db as db_module
 from app import migrations
 from app.accounts import service as account_service
 from app.accounts.models import Role, User
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.db import make_engine
-from app.deps import SESSION_COOKIE
+from app.deps import SESSION_COOKIE, app_settings
 from app.main import create_app
 from app.rubrics import service as rubric_service
 from app.rubrics.loader import RubricError
@@ -154,7 +154,7 @@ def test_a_refusal_with_the_real_session_renders_the_error_page(
         raw, _ = account_service.start_session(session, member, settings)
 
     application = create_app(settings)
-    application.dependency_overrides[get_settings] = lambda: settings
+    application.dependency_overrides[app_settings] = lambda: settings
     with TestClient(application, raise_server_exceptions=True) as client:
         client.cookies.set(SESSION_COOKIE, raw)
         response = client.get("/staff/assessments")

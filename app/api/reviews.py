@@ -36,7 +36,7 @@ from app.reviews.schemas import (
 )
 
 
-def _no_store(response: Response) -> None:
+async def _no_store(response: Response) -> None:
     # Every answer here is about people: never kept by a browser or proxy cache.
     response.headers["Cache-Control"] = "no-store"
 

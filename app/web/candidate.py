@@ -112,7 +112,7 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.hostname}{shown}"
 
 
-def same_origin(request: Request, settings: SettingsDep) -> None:
+async def same_origin(request: Request, settings: SettingsDep) -> None:
     """Refuse unsafe requests another site's page made (ARCHITECTURE §9).
 
     Our pages send no referrer, and browsers then send `Origin: null` even on their own

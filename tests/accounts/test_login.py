@@ -17,7 +17,7 @@ from app.accounts.models import LoginAttempt, Role, User, WebSession
 from app.accounts.secrets import hash_token
 from app.config import Settings, get_settings
 from app.db import get_engine, get_sessionmaker, utcnow
-from app.deps import SESSION_COOKIE
+from app.deps import SESSION_COOKIE, app_settings
 from app.main import create_app
 from tests.conftest import TEST_PASSWORD, Signed
 
@@ -226,7 +226,7 @@ def committing_client(
     for cache in caches:
         cache.cache_clear()
     application = create_app(settings)
-    application.dependency_overrides[get_settings] = lambda: settings
+    application.dependency_overrides[app_settings] = lambda: settings
     try:
         with TestClient(application) as test_client:
             yield test_client

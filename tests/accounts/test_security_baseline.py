@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from app.accounts import service as account_service
 from app.accounts.models import ApiToken, Role, User, WebSession
 from app.accounts.secrets import hash_token
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.db import get_session
-from app.deps import SESSION_COOKIE
+from app.deps import SESSION_COOKIE, app_settings
 from app.main import create_app
 from tests.conftest import TEST_PASSWORD, Signed
 
@@ -142,7 +142,7 @@ def production_client(settings: Settings, db: Session) -> Iterator[TestClient]:
 
     application = create_app(production)
     application.dependency_overrides[get_session] = session_override
-    application.dependency_overrides[get_settings] = lambda: production
+    application.dependency_overrides[app_settings] = lambda: production
     with TestClient(application, base_url="https://testserver") as test_client:
         yield test_client
 

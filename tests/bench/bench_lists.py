@@ -36,9 +36,9 @@ from app.assessments.models import (
     Rating,
 )
 from app.assessments.states import Status, transition
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.db import get_session, make_engine, utcnow
-from app.deps import SESSION_COOKIE
+from app.deps import SESSION_COOKIE, app_settings
 from app.main import create_app
 from app.rubrics import service as rubric_service
 
@@ -330,7 +330,7 @@ def _client(engine: Engine, settings: Settings, hr_id: int) -> TestClient | None
             session.commit()
 
     application.dependency_overrides[get_session] = session_dependency
-    application.dependency_overrides[get_settings] = lambda: settings
+    application.dependency_overrides[app_settings] = lambda: settings
     client = TestClient(application)
     with sessions() as session:
         raw, _ = account_service.start_session(session, session.get_one(User, hr_id), settings)

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from app import migrations
 from app.config import Settings, get_settings
 from app.db import get_engine, get_sessionmaker
+from app.deps import app_settings
 from app.main import create_app
 from tests.conftest import POSTGRES_URL, database_url
 
@@ -37,7 +38,7 @@ def app_client(
             cache.cache_clear()
         settings = Settings(environment="test", database_url=url)
         application = create_app(settings)
-        application.dependency_overrides[get_settings] = lambda: settings
+        application.dependency_overrides[app_settings] = lambda: settings
         try:
             with TestClient(application) as client:
                 client.portal.call(_limit_threads)

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from app import demo, migrations
 from app.accounts import service as account_service
 from app.accounts.secrets import hash_password
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.db import get_session, make_engine
+from app.deps import app_settings
 from app.main import create_app
 from tests.conftest import ROOT, database_url
 
@@ -104,7 +105,7 @@ def seeded_target(backend: str, directory: Path) -> Iterator[FuzzTarget]:
 
         app = create_app(settings)
         app.dependency_overrides[get_session] = session_override
-        app.dependency_overrides[get_settings] = lambda: settings
+        app.dependency_overrides[app_settings] = lambda: settings
         try:
             yield FuzzTarget(app, connection, tokens)
         finally:

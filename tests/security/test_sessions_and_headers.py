@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import Role, User, WebSession
 from app.accounts.secrets import hash_token
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.db import get_session
-from app.deps import SESSION_COOKIE
+from app.deps import SESSION_COOKIE, app_settings
 from app.main import create_app
 from tests.accounts.test_login import CSRF, LOGIN_CSRF, login, page_with, session_cookie
 from tests.conftest import TEST_PASSWORD, Signed
@@ -111,7 +111,7 @@ def failing_client(settings: Settings, db: Session) -> Iterator[TestClient]:
         yield db
 
     application.dependency_overrides[get_session] = database_down
-    application.dependency_overrides[get_settings] = lambda: settings
+    application.dependency_overrides[app_settings] = lambda: settings
     with TestClient(application, raise_server_exceptions=False) as test_client:
         yield test_client
 

@@ -15,6 +15,7 @@ from app.plans.views import PlanView
 from app.reports import charts
 from app.reports.candidate import PlanSection, plan_section
 from app.reports.documents import Document, check_lang, day, filename, pick
+from app.reviews.presenting import agreement_in_words, agreement_method
 from app.reviews.views import CompetencyResult, ResultView
 from app.rubrics.spec import Rubric
 
@@ -237,7 +238,9 @@ def review_document(
             for c in result.competencies
             if c.comments
         ],
-        "agreement": pick(result.agreement.message, lang),
+        # The reader is the person reviewed: plain words, the statistic only in a method note.
+        "agreement": pick(agreement_in_words(result.agreement), lang),
+        "agreement_method": pick(agreement_method(result.agreement), lang),
         "saved_plan": None if plan is None else saved_plan(plan, lang),
         "plan": suggested,
     }

@@ -1,7 +1,8 @@
 """Reshape a stored, released result (ReviewResult.to_dict()) into the views pages render.
 
-Pure: rubric data and a stored dict in, frozen views out; the plain-language explanations of
-blind spots, hidden strengths and agreement live here.
+Pure: rubric data and a stored dict in, frozen views out. The words for blind spots, hidden
+strengths and rater agreement live here: with the statistic for staff, plain for the person
+reviewed.
 """
 
 from __future__ import annotations
@@ -26,26 +27,20 @@ def nearest_level(level: float, low: int, high: int) -> int:
 def explanation(
     self_level: float | None, others: float | None, blind_spot: bool, hidden_strength: bool
 ) -> Text | None:
+    """Only the figures (one decimal) behind a blind spot or hidden strength: what each means
+    is said once where the list starts, so it is not repeated for every competency."""
     if self_level is None or others is None or not (blind_spot or hidden_strength):
         return None
     gap = abs(self_level - others)
     s, o, d = f"{self_level:.1f}", f"{others:.1f}", f"{gap:.1f}"
     if blind_spot:
-        return t(
-            f"自评 {s} 比他评 {o} 高 {d}：这是一个盲点——他人观察到的表现低于自我评价，"
-            "值得请同事举例说明。",
-            f"The self-rating {s} is {d} above the others' {o}: a blind spot — others see "
-            "less of this than the self-rating suggests; ask colleagues for examples.",
-        )
-    return t(
-        f"他评 {o} 比自评 {s} 高 {d}：这是一项隐藏优势——他人观察到的表现高于自我评价，"
-        "可以更有信心地发挥。",
-        f"The others' rating {o} is {d} above the self-rating {s}: a hidden strength — others "
-        "see more of this than the self-rating suggests; it can be used with more confidence.",
-    )
+        return t(f"自评 {s}，他评 {o}：自评高出 {d}", f"Self {s}, others {o}: self {d} higher")
+    return t(f"自评 {s}，他评 {o}：他评高出 {d}", f"Self {s}, others {o}: others {d} higher")
 
 
 def agreement_view(raw: Mapping[str, Any]) -> views.AgreementView:
+    """The agreement with its statistic in the message, for staff pages; the person reviewed
+    gets `agreement_in_words` and, apart from it, `agreement_method`."""
     interval = raw.get("interval")
     low = bool(raw.get("low", False))
     units = int(raw.get("pairable_units", 0))
@@ -76,6 +71,48 @@ def agreement_view(raw: Mapping[str, Any]) -> views.AgreementView:
         pairable_values=int(raw.get("pairable_values", 0)),
         threshold=LOW_AGREEMENT,
         message=message,
+    )
+
+
+def agreement_in_words(agreement: views.AgreementView) -> Text:
+    """How far the raters agree, for the person reviewed: plain words, no statistic.
+
+    Alpha is undefined either when no competency has two others' ratings (too few raters) or
+    when every rating is the same (no spread to compare); the two read differently.
+    """
+    if agreement.interval is None:
+        if agreement.pairable_units == 0:
+            return t(
+                "给你评分的他人太少，还无法判断他们的看法是否一致。",
+                "Too few colleagues rated you to say how much they agree.",
+            )
+        return t(
+            "他评人给出的等级完全相同，无从比较看法的差异。",
+            "Your raters all gave the same levels, so there is no difference of view to weigh.",
+        )
+    if agreement.low:
+        return t(
+            "评分人之间的看法差异较大，请结合具体事例解读这些等级。",
+            "Your raters see you quite differently from one another; read these levels "
+            "together with examples.",
+        )
+    return t("评分人之间的看法大体一致。", "Your raters broadly agree with one another.")
+
+
+def agreement_method(agreement: views.AgreementView) -> Text:
+    """The statistic behind `agreement_in_words`, for a method note: alpha to two decimals."""
+    if agreement.interval is None:
+        return t(
+            "Krippendorff α 无法计算：同一能力上需要至少两个有差异的他评。",
+            "Krippendorff's α is undefined: it needs two or more others' ratings of a "
+            "competency, with some variation.",
+        )
+    threshold = f"{agreement.threshold:g}"
+    return t(
+        f"Krippendorff α = {agreement.interval:.2f}（基于他评，不含自评；低于 {threshold} "
+        "视为看法差异较大）。",
+        f"Krippendorff's α = {agreement.interval:.2f} (over the others' ratings, self left "
+        f"out; below {threshold} counts as low agreement).",
     )
 
 

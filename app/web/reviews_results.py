@@ -18,6 +18,7 @@ from app.errors import NotFound
 from app.privacy import audit
 from app.reports import charts
 from app.reviews import service as review_service
+from app.reviews.presenting import agreement_in_words, agreement_method
 from app.reviews.views import PersonTrend, ResultView
 from app.rubrics import service as rubric_service
 from app.web.reviews_shared import Msg, page, pick
@@ -89,6 +90,9 @@ def result_page(
             "own": result.ratee.user_id == staff.id,
             "charts": result_charts(request, result),
             "groups_shown": groups_shown(result),
+            # The person reviewed reads plain words; staff see the statistic in the sentence.
+            "agreement_words": agreement_in_words(result.agreement),
+            "agreement_method": agreement_method(result.agreement),
         },
     )
 

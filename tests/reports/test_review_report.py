@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Role, User
@@ -16,6 +16,8 @@ from app.errors import NotFound
 from app.reports import charts
 from app.reports import service as report_service
 from app.reports.documents import Document
+from app.reviews import service as review_service
+from app.reviews.models import ReviewRatee
 from tests.reports.report_helpers import (
     HOSTILE,
     HOSTILE_TEXT,
@@ -28,7 +30,7 @@ from tests.reports.report_helpers import (
     rolled_back,
     text_of,
 )
-from tests.reviews.review_helpers import Team, competencies, make_team
+from tests.reviews.review_helpers import Team, competencies, make_team, open_cycle, rate
 
 MakeUser = Callable[..., User]
 PEER_COMMENT = "同事的评语只有在同事组显示时才出现"
@@ -113,8 +115,77 @@ def test_withheld_group_is_named_with_the_reason_and_its_comments_left_out(
 
 def test_blind_spot_and_hidden_strength_are_explained(withheld: Review) -> None:
     text = withheld.pdf.flat
-    assert flat("自评 5.0 比他评 3.0 高 2.0") in text  # content creation: a blind spot
-    assert flat("他评 3.0 比自评 2.0 高 1.0") in text  # data analysis: a hidden strength
+    assert flat("盲点：自评比他评高至少 1.0，他人看到的表现少于你的自我感受") in text
+    assert flat("隐藏优势：他评比自评高至少 1.0，他人看到的比你以为的更多") in text
+    assert flat("内容创作能力 自评 5.0，他评 3.0：自评高出 2.0") in text  # a blind spot
+    assert flat("数据分析能力 自评 2.0，他评 3.0：他评高出 1.0") in text  # a hidden strength
+
+
+def test_the_meaning_of_a_blind_spot_is_said_once_not_per_competency(
+    db: Session, settings: Settings, make_user: MakeUser
+) -> None:
+    team = make_team(db, settings, make_user)
+    review = released_review(db, settings, team, peers=(1, 2, 3), self_levels=5)
+    html = report_service.preview(
+        report_service.review_report(db, review.ratee, review.ratee_id, "en")
+    )
+    text = text_of(html)
+
+    # Others are 3 everywhere against a self-rating of 5: every competency is a blind spot.
+    every = len(competencies(settings))
+    assert text.count(flat("Self 5.0, others 3.0: self 2.0 higher")) == every
+    assert text.count(flat("They see less of this than you do")) == 1
+    assert text.count(flat("ask colleagues for concrete examples")) == 1
+
+
+def test_too_few_raters_for_agreement_is_said_without_jargon(withheld: Review) -> None:
+    text = withheld.pdf.flat
+    assert flat("给你评分的他人太少，还无法判断他们的看法是否一致。") in text
+    assert "可配对" not in text
+    assert withheld.document.context["agreement"].count("α") == 0
+
+
+def test_low_agreement_reads_plainly_with_alpha_only_in_the_method_note(
+    db: Session, settings: Settings, make_user: MakeUser
+) -> None:
+    team = make_team(db, settings, make_user)
+    ratee = team.member(0)
+    peers = [team.member(n) for n in (1, 2, 3)]
+    # The manager and one peer rate high where the other two rate low, and the other way
+    # round: the raters disagree on every competency.
+    names = competencies(settings)
+    one_way = {c: 5 if i % 2 else 1 for i, c in enumerate(names)}
+    other_way = {c: 1 if i % 2 else 5 for i, c in enumerate(names)}
+    spec = review_service.RateeSpec(ratee.id, peer_ids=tuple(p.id for p in peers))
+    cycle_id = open_cycle(db, settings, team, [spec]).cycle.id
+    rate(db, settings, cycle_id, ratee, ratee, 3)
+    for rater, levels_given in zip(
+        (team.lead, *peers), (one_way, other_way, one_way, other_way), strict=True
+    ):
+        rate(db, settings, cycle_id, ratee, rater, levels_given)
+    review_service.close_cycle(db, team.lead, cycle_id)
+    result = review_service.get_result(db, ratee, cycle_id, ratee.id)
+    assert result.agreement.low
+    assert result.agreement.interval is not None
+    ratee_id = db.scalar(
+        select(ReviewRatee.id).where(
+            ReviewRatee.cycle_id == cycle_id, ReviewRatee.user_id == ratee.id
+        )
+    )
+    assert ratee_id is not None
+
+    for lang, plain in (
+        ("en", "Your raters see you quite differently from one another"),
+        ("zh", "评分人之间的看法差异较大，请结合具体事例解读这些等级。"),
+    ):
+        document = report_service.review_report(db, ratee, ratee_id, lang)
+        assert "α" not in document.context["agreement"]
+        text = text_of(report_service.preview(document))
+        assert flat(plain) in text
+        # The figure is there for a technical reader, once, in the method note.
+        assert text.count("α") == 1
+        assert f"α={result.agreement.interval:.2f}" in text
+        assert f"{result.agreement.interval:.3f}" not in text
 
 
 def test_no_rater_is_named(withheld: Review) -> None:

@@ -81,9 +81,11 @@ def test_full_cycle_from_opening_to_the_released_result(
     assert content.target == 3.0
     assert content.gap == 0.0
     assert content.blind_spot
-    assert content.explanation is not None
-    assert "blind spot" in content.explanation["en"]
-    assert "盲点" in content.explanation["zh"]
+    # Only the figures: what a blind spot means is said once, where pages list them.
+    assert content.explanation == {
+        "zh": "自评 5.0，他评 3.2：自评高出 1.8",
+        "en": "Self 5.0, others 3.2: self 1.8 higher",
+    }
     assert CONTENT in result.blind_spots
     # Blank comments are dropped; the rest carry their group and no name.
     assert sorted(c.text for c in content.comments) == ["文案有亮点", "选题扎实"]

@@ -114,7 +114,7 @@ def test_a_cycle_from_team_to_released_result_through_the_api(
     groups = {g["group"]: g["level"] for g in content["groups"]}
     assert groups == {"self": 5.0, "manager": 3.0, "peer": 3.0, "report": None}
     assert content["blind_spot"] is True
-    assert "盲点" in content["explanation"]["zh"]
+    assert content["explanation"]["en"] == "Self 5.0, others 3.0: self 2.0 higher"
     heat = api.get(f"{API}/teams/{team_id}/heat-map", headers=as_lead).json()
     assert heat["rows"][0]["ratee"]["name"] == "李安娜"
     trend = api.get(f"{API}/people/{anna.id}/trend", headers=as_lead).json()

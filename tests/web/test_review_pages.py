@@ -220,6 +220,25 @@ def test_a_member_sees_their_own_result_with_blind_spots_explained(
     assert "你的自评比他人的评价高 2.0 级（自评 5.0，他评 3.0）" in words
 
 
+def test_the_person_reviewed_reads_agreement_in_words_and_staff_see_the_statistic(
+    pages: TestClient, db: Session, settings: Settings, team: Team, sign_in: SignIn
+) -> None:
+    # The lead gives 3, the peers 1, 5 and 5 on every competency: the raters disagree.
+    released = release_for_anna(db, settings, team, peer_levels=(1, 5, 5))
+    url = f"/staff/cycles/{released.cycle_id}/results/{released.anna.id}"
+
+    sign_in(released.anna)
+    section = pages.get(url).text.split('aria-labelledby="agreement-title"')[1]
+    sentence, method = (text_of(p) for p in section.split("</section>")[0].split("</p>")[:2])
+    assert "Your raters see you quite differently from one another" in sentence
+    assert "α" not in sentence
+    assert "Krippendorff's α = " in method
+
+    sign_in(team.lead)
+    section = pages.get(url).text.split('aria-labelledby="agreement-title"')[1]
+    assert "Low agreement (α = " in text_of(section.split("</section>")[0])
+
+
 def test_a_hidden_strength_is_explained_to_the_lead_in_the_third_person(
     pages: TestClient, db: Session, settings: Settings, team: Team, sign_in: SignIn
 ) -> None:

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     # Days a candidate's data is kept after their last assessment ended; None keeps it until
     # someone runs `yardstick retention run --days N` or erases the person.
     candidate_retention_days: int | None = Field(default=None, ge=1)
+    # Requests of one process that may use PostgreSQL at once (SQLite always has one). Python
+    # runs one thread at a time: past a few, more threads mostly wait for each other (on two
+    # cores, autosave served 414 requests/s with 15 and 705 with 3). Raise it when the
+    # database is far away and requests spend most of their time waiting for it.
+    database_session_slots: int = Field(default=4, ge=1, le=15)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

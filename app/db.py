@@ -146,10 +146,9 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 
 # Requests of one process that may hold a session at once: SQLite has one writer and every
-# transaction takes the write lock; elsewhere the size of SQLAlchemy's default pool (5 + 10).
-# Both must stay below the thread pool's 40 threads.
+# transaction takes the write lock; elsewhere the `database_session_slots` setting (at most
+# 15, the size of SQLAlchemy's default pool: 5 + 10). Both stay below the thread pool's 40.
 SQLITE_SESSION_SLOTS = 1
-POOLED_SESSION_SLOTS = 15
 _session_slots: RunVar[anyio.CapacityLimiter] = RunVar("yardstick_session_slots")
 
 
@@ -158,7 +157,8 @@ def _slots() -> anyio.CapacityLimiter:
         return _session_slots.get()
     except LookupError:
         sqlite = get_engine().dialect.name == "sqlite"
-        slots = anyio.CapacityLimiter(SQLITE_SESSION_SLOTS if sqlite else POOLED_SESSION_SLOTS)
+        count = SQLITE_SESSION_SLOTS if sqlite else get_settings().database_session_slots
+        slots = anyio.CapacityLimiter(count)
         _session_slots.set(slots)
         return slots
 

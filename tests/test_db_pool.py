@@ -1,14 +1,18 @@
-"""Pooled PostgreSQL connections: tested after sitting idle, not on every checkout."""
+"""Pooled PostgreSQL connections: tested after sitting idle, not on every checkout; the
+number of requests holding a session at once, as configured."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import sessionmaker
 
 from app import db
+from app.config import Settings
 from tests.conftest import POSTGRES_URL, _admin, create_postgres_database, drop_postgres_database
 
 pytestmark = pytest.mark.skipif(POSTGRES_URL is None, reason="needs YARDSTICK_TEST_POSTGRES_URL")
@@ -79,3 +83,31 @@ def test_a_connection_idle_past_the_limit_is_pinged_once_per_checkout(
     assert _backend_pid(engine) == first
     assert _backend_pid(engine) == first
     assert len(pings) == 2
+
+
+def test_requests_hold_at_most_the_configured_number_of_sessions_at_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(environment="test", database_session_slots=2)
+    monkeypatch.setattr(db, "get_settings", lambda: settings)
+    monkeypatch.setattr(db, "get_engine", lambda: engine)
+    monkeypatch.setattr(db, "get_sessionmaker", lambda: sessionmaker(bind=engine))
+    holding: list[int] = []
+    most = 0
+
+    async def request() -> None:
+        nonlocal most
+        async for _session in db.get_session():
+            holding.append(1)
+            most = max(most, len(holding))
+            await anyio.sleep(0.02)
+            holding.pop()
+
+    async def six_at_once() -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(6):
+                group.start_soon(request)
+
+    anyio.run(six_at_once)
+    assert most == 2
+    assert not holding

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter
 from fastapi.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from app.api.errors import STAFF_ERRORS
 from app.deps import ApiStaff, SessionDep, SettingsDep
@@ -22,16 +24,35 @@ PDF: dict[int | str, dict[str, Any]] = {
 }
 
 
+class PdfResponse(Response):
+    """A report document, rendered to PDF as the response is sent.
+
+    That is after the request's session has committed and given back its database slot
+    (`SessionDep` ends before the response goes out): a render takes a good part of a second
+    and renders take turns, so rendering inside the route would keep other requests, such as
+    candidates' autosaves, from the database meanwhile. The document holds plain values only.
+    """
+
+    media_type = "application/pdf"
+
+    def __init__(self, document: Document) -> None:
+        super().__init__(
+            headers={
+                "Content-Disposition": content_disposition(document.filename),
+                # Personal data: never kept by a browser or proxy cache.
+                "Cache-Control": "no-store",
+            }
+        )
+        self.document = document
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.body = await anyio.to_thread.run_sync(report_service.pdf, self.document)
+        self.headers["content-length"] = str(len(self.body))
+        await super().__call__(scope, receive, send)
+
+
 def pdf_response(document: Document) -> Response:
-    return Response(
-        report_service.pdf(document),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": content_disposition(document.filename),
-            # Personal data: never kept by a browser or proxy cache.
-            "Cache-Control": "no-store",
-        },
-    )
+    return PdfResponse(document)
 
 
 @router.get(

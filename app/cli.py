@@ -75,17 +75,9 @@ def serve(
     reload: bool = False,
 ) -> None:
     """Run the web service (API and pages) with uvicorn."""
-    import uvicorn
+    from app import serving
 
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=False,
-    )
+    serving.run(host=host, port=port, workers=workers, reload=reload)
 
 
 @app.command("score")

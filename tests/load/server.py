@@ -85,13 +85,14 @@ class Server:
         }
 
     def start(self) -> None:
-        command = [
-            *(sys.executable, "-m", "uvicorn", self.app, "--factory"),
-            *("--host", "127.0.0.1", "--port", str(self.port)),
-            *("--workers", str(self.workers), "--no-access-log", "--log-level", "warning"),
-        ]
-        if self.app_dir is not None:
-            command += ["--app-dir", str(self.app_dir)]
+        # Served as `yardstick serve` serves it (`app.serving`), with the app given here.
+        app_dir = None if self.app_dir is None else str(self.app_dir)
+        script = (
+            "from app.serving import run\n"
+            f"run({self.app!r}, host='127.0.0.1', port={self.port}, workers={self.workers}, "
+            f"app_dir={app_dir!r}, log_level='warning', access_log=False)"
+        )
+        command = [sys.executable, "-c", script]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT

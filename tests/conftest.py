@@ -27,8 +27,8 @@ from app import migrations
 from app.accounts import service as account_service
 from app.accounts.models import Role, User
 from app.accounts.secrets import hash_password
-from app.config import Settings
-from app.db import get_session, make_engine
+from app.config import Settings, get_settings
+from app.db import get_engine, get_session, get_sessionmaker, make_engine
 from app.deps import SESSION_COOKIE, app_settings
 from app.main import create_app
 
@@ -83,6 +83,24 @@ def database_url(backend: str, directory: Path, suffix: str = "run") -> Iterator
         yield url
     finally:
         drop_postgres_database(url)
+
+
+@contextmanager
+def app_database(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app's own settings, engine and sessions on `url`, migrated and committed to, as
+    `yardstick` commands and a running server use them (no test transaction around them)."""
+    migrations.upgrade(url)
+    monkeypatch.setenv("YARDSTICK_DATABASE_URL", url)
+    monkeypatch.setenv("YARDSTICK_RUBRICS_DIR", str(ROOT / "rubrics"))
+    caches = (get_settings, get_engine, get_sessionmaker)
+    for cache in caches:
+        cache.cache_clear()
+    try:
+        yield url
+    finally:
+        get_engine().dispose()
+        for cache in caches:
+            cache.cache_clear()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from app import migrations
 from app.accounts import service as account_service
 from app.accounts.models import User
 from app.cli import app as cli_app
 from app.config import get_settings
-from app.db import get_engine, get_sessionmaker
+from app.db import get_sessionmaker
+from tests.conftest import app_database
 
 PASSWORD = "a long enough passphrase"
 runner = CliRunner()
@@ -23,16 +23,8 @@ runner = CliRunner()
 @pytest.fixture
 def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the CLI's own settings, engine and sessionmaker at a fresh database."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    migrations.upgrade(url)
-    monkeypatch.setenv("YARDSTICK_DATABASE_URL", url)
-    caches = (get_settings, get_engine, get_sessionmaker)
-    for cache in caches:
-        cache.cache_clear()
-    yield url
-    get_engine().dispose()
-    for cache in caches:
-        cache.cache_clear()
+    with app_database(f"sqlite:///{tmp_path / 'cli.db'}", monkeypatch) as url:
+        yield url
 
 
 def users() -> list[User]:

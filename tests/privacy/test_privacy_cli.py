@@ -12,14 +12,13 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from app import migrations
 from app.accounts.models import Role, User
 from app.assessments.models import Candidate
 from app.cli import app as cli_app
 from app.config import get_settings
-from app.db import get_engine, get_sessionmaker
+from app.db import get_sessionmaker
 from app.privacy.models import AuditEvent
-from tests.conftest import BACKENDS, ROOT, database_url
+from tests.conftest import BACKENDS, app_database, database_url
 from tests.privacy.privacy_helpers import candidate_of, days_ago, scored, started
 from tests.reports.report_helpers import make_settings, make_staff
 
@@ -40,14 +39,11 @@ def cli_data(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Data]:
     """A committed database the commands open through their own settings and engine."""
-    with database_url(request.param, tmp_path, "privacy_cli") as url:
-        migrations.upgrade(url)
-        monkeypatch.setenv("YARDSTICK_DATABASE_URL", url)
-        monkeypatch.setenv("YARDSTICK_RUBRICS_DIR", str(ROOT / "rubrics"))
+    with (
+        database_url(request.param, tmp_path, "privacy_cli") as url,
+        app_database(url, monkeypatch),
+    ):
         monkeypatch.delenv("YARDSTICK_CANDIDATE_RETENTION_DAYS", raising=False)
-        caches = (get_settings, get_engine, get_sessionmaker)
-        for cache in caches:
-            cache.cache_clear()
         settings = make_settings(tmp_path)
         with get_sessionmaker().begin() as session:
             hr = make_staff(session, Role.HR, "人事")
@@ -65,12 +61,7 @@ def cli_data(
                 "li@example.com",
                 old.candidate_id,
             )
-        try:
-            yield data
-        finally:
-            get_engine().dispose()
-            for cache in caches:
-                cache.cache_clear()
+        yield data
 
 
 def invoke(*args: str, answer: str | None = None) -> tuple[int, str, str]:

@@ -13,16 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app import migrations
 from app.accounts import service as account_service
 from app.accounts.models import Role
 from app.api import reports as report_routes
-from app.config import get_settings
-from app.db import get_engine, get_sessionmaker
+from app.db import get_sessionmaker
 from app.main import create_app
 from app.privacy.models import AuditEvent
 from app.reports.documents import Document
-from tests.conftest import ROOT
+from tests.conftest import app_database
 from tests.reports.report_helpers import make_settings, make_staff, scored_assessment
 
 VIEWED = "assessment.report_viewed"
@@ -31,23 +29,14 @@ VIEWED = "assessment.report_viewed"
 @pytest.fixture
 def committed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, str]]:
     """A scored assessment and an HR API token, committed; the app reads the environment."""
-    url = f"sqlite:///{tmp_path / 'reports.db'}"
-    migrations.upgrade(url)
-    monkeypatch.setenv("YARDSTICK_DATABASE_URL", url)
-    monkeypatch.setenv("YARDSTICK_RUBRICS_DIR", str(ROOT / "rubrics"))
-    caches = (get_settings, get_engine, get_sessionmaker)
-    for cache in caches:
-        cache.cache_clear()
-    settings = make_settings(tmp_path)
-    with get_sessionmaker().begin() as session:
-        hr = make_staff(session, Role.HR, "王芳")
-        assessment = scored_assessment(session, hr, settings, name="张伟")
-        raw, _ = account_service.create_token(session, hr, "downloads")
-        found = (assessment.id, raw)
-    yield found
-    get_engine().dispose()
-    for cache in caches:
-        cache.cache_clear()
+    with app_database(f"sqlite:///{tmp_path / 'reports.db'}", monkeypatch):
+        settings = make_settings(tmp_path)
+        with get_sessionmaker().begin() as session:
+            hr = make_staff(session, Role.HR, "王芳")
+            assessment = scored_assessment(session, hr, settings, name="张伟")
+            raw, _ = account_service.create_token(session, hr, "downloads")
+            found = (assessment.id, raw)
+        yield found
 
 
 def _views_committed() -> int:

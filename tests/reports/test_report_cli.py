@@ -12,13 +12,11 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from app import migrations
 from app.accounts.models import Role, User
-from app.config import get_settings
-from app.db import get_engine, get_sessionmaker
+from app.db import get_sessionmaker
 from app.privacy.models import AuditEvent
 from app.reports.cli import app as report_cli
-from tests.conftest import ROOT
+from tests.conftest import app_database
 from tests.reports.report_helpers import (
     make_settings,
     make_staff,
@@ -40,28 +38,19 @@ class Data:
 @pytest.fixture
 def cli_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Data]:
     """A committed database the command (and its worker processes) can open."""
-    url = f"sqlite:///{tmp_path / 'reports.db'}"
-    migrations.upgrade(url)
-    monkeypatch.setenv("YARDSTICK_DATABASE_URL", url)
-    monkeypatch.setenv("YARDSTICK_RUBRICS_DIR", str(ROOT / "rubrics"))
-    caches = (get_settings, get_engine, get_sessionmaker)
-    for cache in caches:
-        cache.cache_clear()
-    settings = make_settings(tmp_path)
-    with get_sessionmaker().begin() as session:
+    with app_database(f"sqlite:///{tmp_path / 'reports.db'}", monkeypatch):
+        settings = make_settings(tmp_path)
+        with get_sessionmaker().begin() as session:
 
-        def make_user(role: Role = Role.HR, *, name: str | None = None, **_: str) -> User:
-            return make_staff(session, role, name or f"{role.value} 用户")
+            def make_user(role: Role = Role.HR, *, name: str | None = None, **_: str) -> User:
+                return make_staff(session, role, name or f"{role.value} 用户")
 
-        team = make_team(session, settings, make_user)
-        names = ["张伟", "Emily Zhao"]
-        assessments = [scored_assessment(session, team.hr, settings, name=n) for n in names]
-        review = released_review(session, settings, team, peers=(1, 2, 3))
-        data = Data([a.id for a in assessments], review.ratee_id, team.id)
-    yield data
-    get_engine().dispose()
-    for cache in caches:
-        cache.cache_clear()
+            team = make_team(session, settings, make_user)
+            names = ["张伟", "Emily Zhao"]
+            assessments = [scored_assessment(session, team.hr, settings, name=n) for n in names]
+            review = released_review(session, settings, team, peers=(1, 2, 3))
+            data = Data([a.id for a in assessments], review.ratee_id, team.id)
+        yield data
 
 
 def audit_log() -> list[tuple[str, str, str, str | None]]:

@@ -36,7 +36,12 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    # Besides the API, a page's own script (the rating form's autosave) asks for JSON, to
+    # show the refusal beside the form rather than lose it in an error page it cannot read.
+    accept = request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or (
+        accept.startswith("application/json") and "text/html" not in accept
+    )
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:

@@ -582,6 +582,39 @@ def test_autosave_answers_json_in_the_page_language(
     assert stored[ids[1]].comment == "草稿"
 
 
+def test_autosave_refused_before_the_route_runs_answers_the_script_in_json(
+    pages: TestClient, db: Session, settings: Settings, team: Team, sign_in: SignIn
+) -> None:
+    anna = team.members[0]
+    cycle_id = open_cycle(db, settings, team, [Spec(anna.id)]).cycle.id
+    request = request_of(db, cycle_id, anna, anna)
+    signed = sign_in(anna)
+    url = f"/staff/reviews/requests/{request.id}/autosave"
+    first = competencies(settings)[0]
+    script = {"Accept": "application/json"}  # what reviews.js sends
+
+    pasted = pages.post(
+        url,
+        data={"csrf_token": signed.csrf, f"comment.{first}": "pasted\x00text"},
+        headers=script,
+    )
+    assert pasted.status_code == 422
+    detail = pasted.json()["detail"]
+    assert detail["code"] == "nul_character"
+    assert detail["field"] == f"comment.{first}"
+    assert f"comment.{first}" in detail["message"]
+
+    expired = pages.post(url, data={"csrf_token": "stale", f"level.{first}": "3"}, headers=script)
+    assert expired.status_code == 403
+    assert "reload" in expired.json()["detail"]["message"]
+
+    assert db.scalars(select(ReviewAnswer).where(ReviewAnswer.request_id == request.id)).all() == []
+    # A browser navigating there still gets a page.
+    page = pages.post(url, data={"csrf_token": "stale"}, headers={"Accept": "text/html"})
+    assert page.status_code == 403
+    assert page.headers["content-type"].startswith("text/html")
+
+
 # ── teams, cycles and nominations ───────────────────────────────────────────────────────
 
 

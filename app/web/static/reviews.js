@@ -26,6 +26,10 @@
     if (body.message) {
       return body.message;
     }
+    // Refused before the route ran (a NUL character, an expired form): {"detail": {...}}.
+    if (body.detail && body.detail.message) {
+      return body.detail.message;
+    }
     var errors = body.errors || {};
     for (var key in errors) {
       if (Object.prototype.hasOwnProperty.call(errors, key)) {

@@ -274,7 +274,21 @@ def _plainly_valid(item: Item, response: Response) -> bool:
             and len(set(selected)) == len(selected)
             and (item.select == "multiple" or len(selected) <= 1)
         )
-    return False
+    if item.is_choice:
+        return False
+    ratings = response.ratings
+    if len({r.rater for r in ratings}) != len(ratings):
+        return False
+    if response.adjudication is not None:
+        if not ratings:
+            return False
+        ratings = (*ratings, response.adjudication)
+    # Every pair a known (criterion, level) and as many as there are criteria: all rated.
+    points, count = item.level_points, len(item.criteria)
+    return all(
+        len(r.criteria) == count and all(pair in points for pair in r.criteria.items())
+        for r in ratings
+    )
 
 
 def _response_problems(item: Item, response: Response) -> list[str]:
@@ -325,14 +339,15 @@ def _score_item(item: Item, response: Response | None) -> ItemTrace:
 
 
 def _trace(item: Item, status: ItemStatus, raw: float | None, **detail: Any) -> ItemTrace:
+    maximum = item.maximum
     return ItemTrace(
-        item=item.id,
-        type=item.type.value,
-        weight=item.weight,
-        max_points=item.maximum,
-        status=status,
-        raw=raw,
-        fraction=None if raw is None else raw / item.maximum,
+        item.id,
+        item.type_name,
+        item.weight,
+        maximum,
+        status,
+        raw,
+        None if raw is None else raw / maximum,
         **detail,
     )
 
@@ -343,12 +358,17 @@ def _score_choice(item: Item, response: ChoiceResponse) -> ItemTrace:
     unclipped = sum(points[o] for o in response.selected)
     raw = min(max(unclipped, 0.0), item.maximum)
     status = ItemStatus.SCORED if response.selected else ItemStatus.UNANSWERED
-    return _trace(
-        item,
+    maximum = item.maximum
+    return ItemTrace(
+        item.id,
+        item.type_name,
+        item.weight,
+        maximum,
         status,
         raw,
-        selected=response.selected,
-        unclipped=unclipped if unclipped != raw else None,
+        raw / maximum,
+        response.selected,
+        unclipped if unclipped != raw else None,
     )
 
 

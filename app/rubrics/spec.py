@@ -174,6 +174,10 @@ class Item(Spec):
         return self.type is not ItemType.WORK_SAMPLE
 
     @cached_property
+    def type_name(self) -> str:
+        return self.type.value
+
+    @cached_property
     def option_points(self) -> Mapping[str, float]:
         return {o.id: o.points for o in self.options}
 

@@ -338,6 +338,29 @@ def test_no_competency_assessed_gives_no_recommendation(rubric: Rubric) -> None:
             {"w1": WorkSampleResponse((Rating("r1", {"clarity": "l1"}),))},
             "criterion 'impact' not rated",
         ),
+        (
+            "analyst",
+            ("w1",),
+            {
+                "w1": WorkSampleResponse(
+                    (
+                        Rating("r1", {"clarity": "l1", "impact": "l1"}),
+                        Rating("r1", {"clarity": "l2", "impact": "l2"}),
+                    )
+                )
+            },
+            "a rater rated twice",
+        ),
+        (
+            "analyst",
+            ("w1",),
+            {
+                "w1": WorkSampleResponse(
+                    adjudication=Rating("lead", {"clarity": "l1", "impact": "l1"})
+                )
+            },
+            "an adjudication needs the original ratings",
+        ),
         ("analyst", ("w1",), {"w1": pick("a")}, "is a work sample"),
         ("analyst", ("k_single",), {"k_c": pick("right")}, "answered but not drawn"),
     ],

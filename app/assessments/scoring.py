@@ -55,6 +55,10 @@ class ItemStatus(StrEnum):
     ADJUDICATED = "adjudicated"
 
 
+# An item in one of these states leaves its competency's level provisional.
+PROVISIONAL = frozenset({ItemStatus.PENDING, ItemStatus.NEEDS_ADJUDICATION})
+
+
 @dataclass(frozen=True, slots=True)
 class RaterScore:
     rater: str
@@ -189,12 +193,12 @@ def score(
     role = _role(rubric, role_id)
     items = rubric.item_index()
     _validate(items, drawn_items, responses)
-    traces = {
-        item_id: _score_item(items[item_id], responses.get(item_id)) for item_id in drawn_items
-    }
+    traces: dict[str, ItemTrace] = {}
     by_competency: dict[str, list[ItemTrace]] = {}
     for item_id in drawn_items:
-        by_competency.setdefault(items[item_id].competency, []).append(traces[item_id])
+        item = items[item_id]
+        trace = traces[item_id] = _score_item(item, responses.get(item_id))
+        by_competency.setdefault(item.competency, []).append(trace)
 
     low, high = rubric.scale.minimum, rubric.scale.maximum
     competencies = tuple(
@@ -268,10 +272,11 @@ def _plainly_valid(item: Item, response: Response) -> bool:
     """The common case, checked without building any message."""
     if isinstance(response, ChoiceResponse):
         selected = response.selected
+        chosen = set(selected)
         return (
             item.is_choice
-            and all(o in item.option_points for o in selected)
-            and len(set(selected)) == len(selected)
+            and len(chosen) == len(selected)
+            and chosen <= item.option_points.keys()
             and (item.select == "multiple" or len(selected) <= 1)
         )
     if item.is_choice:
@@ -285,10 +290,7 @@ def _plainly_valid(item: Item, response: Response) -> bool:
         ratings = (*ratings, response.adjudication)
     # Every pair a known (criterion, level) and as many as there are criteria: all rated.
     points, count = item.level_points, len(item.criteria)
-    return all(
-        len(r.criteria) == count and all(pair in points for pair in r.criteria.items())
-        for r in ratings
-    )
+    return all(len(r.criteria) == count and r.criteria.items() <= points.keys() for r in ratings)
 
 
 def _response_problems(item: Item, response: Response) -> list[str]:
@@ -355,7 +357,7 @@ def _trace(item: Item, status: ItemStatus, raw: float | None, **detail: Any) -> 
 def _score_choice(item: Item, response: ChoiceResponse) -> ItemTrace:
     """Raw = Σ points of the selected options, clipped to [0, m_i]."""
     points = item.option_points
-    unclipped = sum(points[o] for o in response.selected)
+    unclipped = sum(map(points.__getitem__, response.selected))
     raw = min(max(unclipped, 0.0), item.maximum)
     status = ItemStatus.SCORED if response.selected else ItemStatus.UNANSWERED
     maximum = item.maximum
@@ -407,19 +409,21 @@ def _score_work_sample(item: Item, response: WorkSampleResponse) -> ItemTrace:
 
 def _rater_score(item: Item, rating: Rating) -> RaterScore:
     points = item.level_points
-    raw = sum(points[(c, level)] for c, level in rating.criteria.items())
+    raw = sum(map(points.__getitem__, rating.criteria.items()))
     return RaterScore(rater=rating.rater, raw=raw, levels=dict(rating.criteria))
 
 
 def _disagreements(item: Item, ratings: Sequence[Rating]) -> tuple[str, ...]:
     """Criteria on which two raters are more than `max_disagreement` level positions apart."""
+    if len(ratings) < 2:
+        return ()
     found: list[str] = []
+    position, allowed = item.level_positions, item.max_disagreement
     for criterion in item.criteria:
-        positions = [
-            item.level_positions[(criterion.id, r.criteria[criterion.id])] for r in ratings
-        ]
-        if max(positions) - min(positions) > item.max_disagreement:
-            found.append(criterion.id)
+        c = criterion.id
+        positions = [position[(c, r.criteria[c])] for r in ratings]
+        if max(positions) - min(positions) > allowed:
+            found.append(c)
     return tuple(found)
 
 
@@ -444,9 +448,7 @@ def _score_competency(
         critical=target.critical,
         tolerance=target.tolerance,
         assessed=bool(traces),
-        provisional=any(
-            t.status in (ItemStatus.PENDING, ItemStatus.NEEDS_ADJUDICATION) for t in traces
-        ),
+        provisional=any(t.status in PROVISIONAL for t in traces),
         fraction=fraction,
         level=level,
         gap=gap,

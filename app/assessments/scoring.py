@@ -253,14 +253,15 @@ def _validate(
 ) -> None:
     problems: list[str] = []
     problems += [f"unknown item {item_id!r}" for item_id in drawn if item_id not in items]
-    if len(set(drawn)) != len(drawn):
+    drawn_ids = set(drawn)
+    if len(drawn_ids) != len(drawn):
         problems.append("an item is listed twice in the drawn items")
     for item_id, response in responses.items():
         if item_id not in items:
-            if item_id in drawn:
+            if item_id in drawn_ids:
                 continue
             problems.append(f"unknown item {item_id!r}")
-        elif item_id not in drawn:
+        elif item_id not in drawn_ids:
             problems.append(f"item {item_id!r} was answered but not drawn")
         elif not _plainly_valid(items[item_id], response):
             problems += _response_problems(items[item_id], response)
@@ -272,6 +273,8 @@ def _plainly_valid(item: Item, response: Response) -> bool:
     """The common case, checked without building any message."""
     if isinstance(response, ChoiceResponse):
         selected = response.selected
+        if len(selected) == 1:  # most answers
+            return item.is_choice and selected[0] in item.option_points
         chosen = set(selected)
         return (
             item.is_choice
@@ -358,9 +361,9 @@ def _score_choice(item: Item, response: ChoiceResponse) -> ItemTrace:
     """Raw = Σ points of the selected options, clipped to [0, m_i]."""
     points = item.option_points
     unclipped = sum(map(points.__getitem__, response.selected))
-    raw = min(max(unclipped, 0.0), item.maximum)
-    status = ItemStatus.SCORED if response.selected else ItemStatus.UNANSWERED
     maximum = item.maximum
+    raw = 0.0 if unclipped < 0 else maximum if unclipped > maximum else unclipped
+    status = ItemStatus.SCORED if response.selected else ItemStatus.UNANSWERED
     return ItemTrace(
         item.id,
         item.type_name,
@@ -378,7 +381,7 @@ def _score_work_sample(item: Item, response: WorkSampleResponse) -> ItemTrace:
     """Raw = mean of raters' sums; after adjudication, mean of adjudicator and closest rater."""
     if not response.ratings:
         return _trace(item, ItemStatus.PENDING, None)
-    scores = tuple(_rater_score(item, rating) for rating in response.ratings)
+    scores = tuple([_rater_score(item, rating) for rating in response.ratings])
     disagreements = _disagreements(item, response.ratings)
     if response.adjudication is not None:
         adjudicator = _rater_score(item, response.adjudication)
@@ -388,7 +391,7 @@ def _score_work_sample(item: Item, response: WorkSampleResponse) -> ItemTrace:
         status = ItemStatus.ADJUDICATED
     else:
         adjudicator = None
-        raw = sum(s.raw for s in scores) / len(scores)
+        raw = sum([s.raw for s in scores]) / len(scores)
         if disagreements:
             status = ItemStatus.NEEDS_ADJUDICATION
         elif response.awaiting:
@@ -437,7 +440,7 @@ def _score_competency(
 ) -> CompetencyResult:
     """p_c = Σ w_i f_i / Σ w_i over drawn items; L_c = L_min + (L_max − L_min)·p_c."""
     target = role.targets[competency_id]
-    fraction = _weighted_mean((t.weight, t.fraction) for t in traces)
+    fraction = _weighted_mean([(t.weight, t.fraction) for t in traces])
     level = None if fraction is None else low + (high - low) * fraction
     gap = None if level is None else max(0.0, target.target - level)
     return CompetencyResult(

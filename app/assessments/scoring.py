@@ -343,8 +343,21 @@ def _score_item(item: Item, response: Response | None) -> ItemTrace:
     return _score_work_sample(item, response)
 
 
-def _trace(item: Item, status: ItemStatus, raw: float | None, **detail: Any) -> ItemTrace:
+def _trace(
+    item: Item,
+    status: ItemStatus,
+    raw: float | None,
+    selected: tuple[str, ...] = (),
+    unclipped: float | None = None,
+    *,
+    ratings: tuple[RaterScore, ...] = (),
+    adjudication: RaterScore | None = None,
+    disagreements: tuple[str, ...] = (),
+    awaiting: tuple[str, ...] = (),
+) -> ItemTrace:
+    # Named parameters rather than **details: one call per item, the busiest of a scoring run.
     maximum = item.maximum
+    fraction = None if raw is None else raw / maximum
     return ItemTrace(
         item.id,
         item.type_name,
@@ -352,8 +365,13 @@ def _trace(item: Item, status: ItemStatus, raw: float | None, **detail: Any) -> 
         maximum,
         status,
         raw,
-        None if raw is None else raw / maximum,
-        **detail,
+        fraction,
+        selected,
+        unclipped,
+        ratings,
+        adjudication,
+        disagreements,
+        awaiting,
     )
 
 
@@ -364,16 +382,12 @@ def _score_choice(item: Item, response: ChoiceResponse) -> ItemTrace:
     maximum = item.maximum
     raw = 0.0 if unclipped < 0 else maximum if unclipped > maximum else unclipped
     status = ItemStatus.SCORED if response.selected else ItemStatus.UNANSWERED
-    return ItemTrace(
-        item.id,
-        item.type_name,
-        item.weight,
-        maximum,
+    return _trace(
+        item,
         status,
         raw,
-        raw / maximum,
-        response.selected,
-        unclipped if unclipped != raw else None,
+        selected=response.selected,
+        unclipped=None if unclipped == raw else unclipped,
     )
 
 

@@ -552,31 +552,39 @@ def test_the_rating_form_offers_anchors_saves_and_submits_once(
     assert set(levels) == {3}
 
 
-def test_autosave_answers_json_in_the_page_language(
-    pages: TestClient, db: Session, settings: Settings, team: Team, sign_in: SignIn
-) -> None:
+def own_rating_autosave(
+    db: Session, settings: Settings, team: Team, sign_in: SignIn
+) -> tuple[int, str, str]:
+    """Anna's self-rating in a cycle just opened, Anna signed in: request id, CSRF token and
+    the autosave URL."""
     anna = team.members[0]
     cycle_id = open_cycle(db, settings, team, [Spec(anna.id)]).cycle.id
     request = request_of(db, cycle_id, anna, anna)
     signed = sign_in(anna)
+    return request.id, signed.csrf, f"/staff/reviews/requests/{request.id}/autosave"
+
+
+def test_autosave_answers_json_in_the_page_language(
+    pages: TestClient, db: Session, settings: Settings, team: Team, sign_in: SignIn
+) -> None:
+    request_id, csrf, url = own_rating_autosave(db, settings, team, sign_in)
     in_language(pages, "zh")
-    url = f"/staff/reviews/requests/{request.id}/autosave"
     ids = competencies(settings)
 
     saved = pages.post(
-        url, data={"csrf_token": signed.csrf, f"level.{ids[0]}": "2", f"comment.{ids[1]}": "草稿"}
+        url, data={"csrf_token": csrf, f"level.{ids[0]}": "2", f"comment.{ids[1]}": "草稿"}
     )
     assert saved.status_code == 200
     body = saved.json()
     assert body["status"].startswith("已自动保存")
     assert (body["answered"], body["total"]) == (1, len(ids))
 
-    bad = pages.post(url, data={"csrf_token": signed.csrf, f"level.{ids[0]}": "9"})
+    bad = pages.post(url, data={"csrf_token": csrf, f"level.{ids[0]}": "9"})
     assert bad.status_code == 422
     assert bad.json()["errors"] == {f"answers.{ids[0]}": "请选择量表中的一个等级或“未观察到”。"}
     stored = {
         a.competency_id: a
-        for a in db.scalars(select(ReviewAnswer).where(ReviewAnswer.request_id == request.id))
+        for a in db.scalars(select(ReviewAnswer).where(ReviewAnswer.request_id == request_id))
     }
     assert stored[ids[0]].level == 2
     assert stored[ids[1]].comment == "草稿"
@@ -585,17 +593,13 @@ def test_autosave_answers_json_in_the_page_language(
 def test_autosave_refused_before_the_route_runs_answers_the_script_in_json(
     pages: TestClient, db: Session, settings: Settings, team: Team, sign_in: SignIn
 ) -> None:
-    anna = team.members[0]
-    cycle_id = open_cycle(db, settings, team, [Spec(anna.id)]).cycle.id
-    request = request_of(db, cycle_id, anna, anna)
-    signed = sign_in(anna)
-    url = f"/staff/reviews/requests/{request.id}/autosave"
+    request_id, csrf, url = own_rating_autosave(db, settings, team, sign_in)
     first = competencies(settings)[0]
     script = {"Accept": "application/json"}  # what reviews.js sends
 
     pasted = pages.post(
         url,
-        data={"csrf_token": signed.csrf, f"comment.{first}": "pasted\x00text"},
+        data={"csrf_token": csrf, f"comment.{first}": "pasted\x00text"},
         headers=script,
     )
     assert pasted.status_code == 422
@@ -608,7 +612,7 @@ def test_autosave_refused_before_the_route_runs_answers_the_script_in_json(
     assert expired.status_code == 403
     assert "reload" in expired.json()["detail"]["message"]
 
-    assert db.scalars(select(ReviewAnswer).where(ReviewAnswer.request_id == request.id)).all() == []
+    assert db.scalars(select(ReviewAnswer).where(ReviewAnswer.request_id == request_id)).all() == []
     # A browser navigating there still gets a page.
     page = pages.post(url, data={"csrf_token": "stale"}, headers={"Accept": "text/html"})
     assert page.status_code == 403

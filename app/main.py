@@ -30,18 +30,10 @@ from app.web import pages, staff
 from app.web import plans as plans_pages
 from app.web import reports as report_pages
 from app.web import reviews as review_pages
+from app.web.negotiation import wants_json
 from app.web.templating import language, templates
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
-
-
-def _wants_json(request: Request) -> bool:
-    # Besides the API, a page's own script (the rating form's autosave) asks for JSON, to
-    # show the refusal beside the form rather than lose it in an error page it cannot read.
-    accept = request.headers.get("accept", "")
-    return request.url.path.startswith("/api/") or (
-        accept.startswith("application/json") and "text/html" not in accept
-    )
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
@@ -89,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(AppError)
     def _app_error(request: Request, error: AppError) -> Response:
-        if not _wants_json(request):
+        if not wants_json(request):
             return _error_page(request, error.status_code, error.message)
         detail: dict[str, str] = {"code": error.code, "message": error.message}
         if error.field:
@@ -102,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # headers are set here or the response goes out without them.
         message = "something went wrong on our side; please try again later"
         response: Response
-        if _wants_json(request):
+        if wants_json(request):
             detail = {"code": "server_error", "message": message}
             response = JSONResponse({"detail": detail}, status_code=500)
         else:
@@ -120,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     def _http_error(request: Request, error: StarletteHTTPException) -> Response:
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse(
                 {"detail": error.detail}, status_code=error.status_code, headers=error.headers
             )

@@ -162,6 +162,11 @@ class Signed:
     csrf: str
 
 
+# What the `make_user` and `sign_in` fixtures give a test.
+MakeUser = Callable[..., User]
+SignIn = Callable[[User], Signed]
+
+
 @functools.cache
 def _test_password_hash() -> str:
     return hash_password(TEST_PASSWORD)

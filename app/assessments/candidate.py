@@ -23,6 +23,7 @@ from app.assessments.models import Answer, Assessment, AssessmentResult
 from app.assessments.one_statement_save import Drawn
 from app.assessments.states import FINISHED, Status, transition
 from app.errors import AppError, Conflict, InvalidInput, NotFound
+from app.nul import NUL
 from app.privacy import audit
 from app.rubrics import service as rubric_service
 from app.rubrics.spec import Item, ItemType, Rubric
@@ -507,7 +508,7 @@ def _checked_rows(
 
 
 def _holds_nul(value: SavedAnswer) -> bool:
-    return "\x00" in value if isinstance(value, str) else any("\x00" in v for v in value)
+    return NUL in value if isinstance(value, str) else any(NUL in v for v in value)
 
 
 def _as_saved(rows: Sequence[Mapping[str, Any]]) -> dict[str, SavedAnswer]:

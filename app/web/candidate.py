@@ -40,6 +40,7 @@ from app.db import commit_here, utcnow
 from app.deps import SessionDep, SettingsDep
 from app.errors import Forbidden
 from app.nul import NUL, nul_param
+from app.web.negotiation import wants_json
 from app.web.nul_characters import NulCharacter, nul_message
 from app.web.templating import LANGUAGES, language, templates
 
@@ -134,10 +135,6 @@ async def same_origin(request: Request, settings: SettingsDep) -> None:
     raise CrossOriginRefused("cross-site request refused")
 
 
-def _wants_json(request: Request) -> bool:
-    return request.headers.get("content-type", "").startswith("application/json")
-
-
 Refusal = RequestValidationError | StarletteHTTPException | CrossOriginRefused | NulCharacter
 
 
@@ -153,7 +150,7 @@ def _refusal(request: Request, error: Refusal) -> Response:
         message = nul_message(lang, error.field)
     else:
         message = _t(lang, *REFUSAL_TEXT[code])
-    if _wants_json(request):
+    if wants_json(request):
         detail: dict[str, Any] = {"code": code, "message": message}
         if isinstance(error, RequestValidationError):
             detail["errors"] = jsonable_encoder(error.errors())

@@ -27,9 +27,8 @@ from tests.assessments.staff_helpers import (
     make_submitted,
     work_samples,
 )
-from tests.conftest import Signed
+from tests.conftest import MakeUser, Signed
 
-MakeUser = Callable[..., User]
 Headers = dict[str, str]
 API = "/api/v1"
 

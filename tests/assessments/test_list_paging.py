@@ -19,8 +19,8 @@ from app.assessments.service import FieldErrors
 from app.config import Settings
 from app.errors import Forbidden, InvalidInput
 from tests.assessments.staff_helpers import make_assessment, make_candidate, make_submitted
+from tests.conftest import MakeUser
 
-MakeUser = Callable[..., User]
 API = "/api/v1"
 NAMES = ["Ada", "Bo", "Cy", "Di", "Ed", "Flo", "Gus"]
 

@@ -35,8 +35,7 @@ from tests.assessments.staff_helpers import (
     submit,
     work_samples,
 )
-
-MakeUser = Callable[..., User]
+from tests.conftest import MakeUser
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,19 +10,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import Role, User
+from app.accounts.models import Role
 from app.config import Settings
 from app.plans import practice
 from app.plans import service as plan_service
 from app.plans.models import DevelopmentPlan, PlanItem, PracticeSession
 from app.rubrics import service as rubric_service
-from tests.conftest import Signed
+from tests.conftest import MakeUser, SignIn
 from tests.plans.plan_helpers import all_at, make_review, make_team, plans_client
 
 __all__ = ["plans_client"]
-
-MakeUser = Callable[..., User]
-SignIn = Callable[[User], Signed]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from app.plans import service as plan_service
 from app.plans.models import DevelopmentPlan, PlanItem
 from app.rubrics import service as rubric_service
 from tests.assessments.staff_helpers import make_candidate
+from tests.conftest import MakeUser
 from tests.plans.plan_helpers import (
     ROLE,
     all_at,
@@ -27,8 +27,6 @@ from tests.plans.plan_helpers import (
     make_scored,
     make_team,
 )
-
-MakeUser = Callable[..., User]
 
 
 @pytest.fixture

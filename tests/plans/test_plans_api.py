@@ -13,14 +13,13 @@ from app.accounts.models import Role, User
 from app.config import Settings
 from app.plans import practice
 from app.rubrics import service as rubric_service
-from tests.conftest import Signed
+from tests.conftest import MakeUser, Signed
 from tests.plans.plan_helpers import all_at, make_review, make_scored, make_team, plans_client
 
 __all__ = ["plans_client"]
 
 API = "/api/v1"
 Headers = Callable[[User], dict[str, str]]
-MakeUser = Callable[..., User]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,10 +18,8 @@ from app.plans.models import DevelopmentPlan, PlanItem
 from app.reviews.models import ReviewAnswer, ReviewResult
 from app.rubrics.loader import load_rubric
 from app.rubrics.spec import Item, ItemType, ItemUse, Rubric
-from tests.conftest import SHIPPED_RUBRIC
+from tests.conftest import SHIPPED_RUBRIC, MakeUser
 from tests.plans.plan_helpers import all_at, make_review, make_team
-
-MakeUser = Callable[..., User]
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,12 @@ from app.config import Settings
 from app.db import utcnow
 from app.privacy import audit
 from tests.assessments.staff_helpers import make_assessment, work_samples
-from tests.conftest import Signed
+from tests.conftest import SignIn
 from tests.privacy.privacy_helpers import candidate_of, events, scored
 from tests.reports.report_helpers import released_review
 from tests.reviews.review_helpers import MakeUser, make_team
 
 Headers = Callable[[User], dict[str, str]]
-SignIn = Callable[[User], Signed]
 API = "/api/v1/audit"
 
 

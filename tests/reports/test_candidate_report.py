@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.accounts.models import Role, User
+from app.accounts.models import Role
 from app.assessments import service as assessment_service
 from app.assessments.views import ResultView
 from app.config import Settings
@@ -22,6 +21,7 @@ from app.reports.documents import Document, pick
 from app.rubrics import service as rubric_service
 from app.rubrics.spec import Rubric
 from tests.assessments.staff_helpers import make_assessment
+from tests.conftest import MakeUser
 from tests.reports.report_helpers import (
     HOSTILE,
     NOTE,
@@ -34,8 +34,6 @@ from tests.reports.report_helpers import (
     scored_assessment,
     text_of,
 )
-
-MakeUser = Callable[..., User]
 
 
 @dataclass

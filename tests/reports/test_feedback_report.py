@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.accounts.models import Role, User
+from app.accounts.models import Role
 from app.assessments import service as assessment_service
 from app.assessments.models import Assessment
 from app.assessments.views import ResultView
@@ -21,6 +20,7 @@ from app.reports.candidate import feedback_document
 from app.reports.documents import Document
 from app.rubrics import service as rubric_service
 from app.rubrics.spec import Rubric
+from tests.conftest import MakeUser
 from tests.reports.report_helpers import (
     HOSTILE,
     NOTE,
@@ -34,7 +34,6 @@ from tests.reports.report_helpers import (
     text_of,
 )
 
-MakeUser = Callable[..., User]
 WEAK = ["content_creation", "data_analysis"]
 
 

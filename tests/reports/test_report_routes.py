@@ -22,12 +22,10 @@ from app.reports import service as report_service
 from app.reports.documents import Document, content_disposition, filename
 from app.reviews.models import ReviewRatee
 from app.web import reports as web_reports
-from tests.conftest import Signed
+from tests.conftest import MakeUser, SignIn
 from tests.reports.report_helpers import released_review, scored_assessment
 from tests.reviews.review_helpers import Team, make_team
 
-MakeUser = Callable[..., User]
-SignIn = Callable[[User], Signed]
 TokenFor = Callable[[User], dict[str, str]]
 VIEWERS = ["anonymous", "member", "other_lead", "ratee", "lead", "hr", "admin"]
 # Who may see what: 200, or the status everyone else gets (403 for a role that may never

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +17,7 @@ from app.reports import service as report_service
 from app.reports.documents import Document
 from app.reviews import service as review_service
 from app.reviews.models import ReviewRatee
+from tests.conftest import MakeUser
 from tests.reports.report_helpers import (
     HOSTILE,
     HOSTILE_TEXT,
@@ -32,7 +32,6 @@ from tests.reports.report_helpers import (
 )
 from tests.reviews.review_helpers import Team, competencies, make_team, open_cycle, rate
 
-MakeUser = Callable[..., User]
 PEER_COMMENT = "同事的评语只有在同事组显示时才出现"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +16,7 @@ from app.plans import service as plan_service
 from app.plans.models import PlanItem
 from app.reports import service as report_service
 from app.reports.documents import Document
+from tests.conftest import MakeUser
 from tests.reports.report_helpers import (
     Rendered,
     flat,
@@ -29,7 +29,6 @@ from tests.reports.report_helpers import (
 )
 from tests.reviews.review_helpers import make_team
 
-MakeUser = Callable[..., User]
 NAMES = ["赵敏", "钱程", "孙悦", "李雷", "周舟"]
 ON = date(2026, 11, 27)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -20,8 +20,8 @@ from app.reviews import service as review_service
 from app.reviews.models import ReviewCycle, ReviewRatee, ReviewRequest
 from app.reviews.views import CycleView
 from app.rubrics import service as rubric_service
+from tests.conftest import MakeUser
 
-MakeUser = Callable[..., User]
 ROLE = "specialist"
 
 

@@ -8,7 +8,6 @@ nothing but the audit log and the "last used" times of the credentials.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -18,9 +17,9 @@ from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import User
 from app.config import Settings
 from app.models import Base
+from tests.conftest import MakeUser
 from tests.security.route_matrix import (
     EXPECTED,
     STAFF,
@@ -37,7 +36,6 @@ from tests.security.route_matrix import (
     send,
 )
 
-MakeUser = Callable[..., User]
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Who tries each write: the first role the route lets do it, so a refusal can only be the
 # token's doing.

@@ -6,16 +6,14 @@ gone. Each role walks every route over the same world of real objects owned by o
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.accounts.models import User
 from app.config import Settings
 from app.deps import SESSION_COOKIE
 from app.main import create_app
+from tests.conftest import MakeUser
 from tests.security.route_matrix import (
     API,
     CALLS,
@@ -30,8 +28,6 @@ from tests.security.route_matrix import (
     prepare,
     send,
 )
-
-MakeUser = Callable[..., User]
 
 
 def test_every_route_has_a_row_and_every_row_a_route(settings: Settings) -> None:

@@ -18,10 +18,9 @@ from app.db import get_session
 from app.deps import SESSION_COOKIE, app_settings
 from app.main import create_app
 from tests.accounts.test_login import CSRF, LOGIN_CSRF, login, page_with, session_cookie
-from tests.conftest import TEST_PASSWORD, Signed
+from tests.conftest import TEST_PASSWORD, MakeUser, Signed
 from tests.security.route_matrix import header_problems
 
-MakeUser = Callable[..., User]
 SECRET = "connection string with a password in it"
 
 

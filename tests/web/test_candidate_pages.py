@@ -34,19 +34,6 @@ def first_work_sample_section(db: Session, assessment: Assessment) -> int:
     return next(s.number for s in sections if s.kind is ItemType.WORK_SAMPLE)
 
 
-@pytest.fixture
-def invited(db: Session, settings: Settings) -> tuple[Assessment, str]:
-    return make_invited_assessment(db, settings, time_limit_minutes=45)
-
-
-@pytest.fixture
-def started(client: TestClient, invited: tuple[Assessment, str]) -> tuple[Assessment, str]:
-    assessment, raw = invited
-    response = client.post(f"/take/{raw}/start", data={"consent": "yes"}, follow_redirects=False)
-    assert response.status_code == 303
-    return assessment, raw
-
-
 def assert_candidate_headers(response: Response) -> None:
     assert response.headers["referrer-policy"] == "no-referrer"
     assert response.headers["cache-control"] == "no-store"

@@ -8,24 +8,21 @@ fields with an error page; the candidate's answers are refused beside their ques
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
 
-import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import Role, User
+from app.accounts.models import Role
 from app.assessments import candidate as candidate_service
 from app.assessments.models import Assessment, Candidate
 from app.config import Settings
 from app.reviews import service as review_service
 from app.reviews.models import ReviewAnswer
-from tests.assessments.test_candidate_service import make_invited_assessment
-from tests.conftest import Signed
+from tests.conftest import MakeUser, SignIn
 from tests.reviews.review_helpers import competencies, make_team, open_cycle, request_of
 from tests.security.route_matrix import (
     EXPECTED,
@@ -47,8 +44,6 @@ from tests.web.test_candidate_pages import (
     section_items,
 )
 
-MakeUser = Callable[..., User]
-SignIn = Callable[[User], Signed]
 NUL = "\x00"
 
 # Routes of FastAPI and Starlette themselves, not of our page routers.
@@ -236,14 +231,6 @@ def test_a_review_form_with_a_nul_in_a_comment_keeps_the_saved_draft(
 
 
 # ── the candidate's answers ─────────────────────────────────────────────────────────────
-
-
-@pytest.fixture
-def started(client: TestClient, db: Session, settings: Settings) -> tuple[Assessment, str]:
-    assessment, raw = make_invited_assessment(db, settings)
-    response = client.post(f"/take/{raw}/start", data={"consent": "yes"}, follow_redirects=False)
-    assert response.status_code == 303
-    return assessment, raw
 
 
 NUL_PROBLEM = "This answer holds a NUL character"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,10 +24,8 @@ from tests.assessments.staff_helpers import (
     rubric_of,
     work_samples,
 )
-from tests.conftest import Signed
+from tests.conftest import MakeUser, SignIn
 
-MakeUser = Callable[..., User]
-SignIn = Callable[[User], Signed]
 SCRIPT = "<script>alert(1)</script>"
 
 

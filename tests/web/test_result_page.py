@@ -4,7 +4,7 @@ rater agreement per campaign."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,10 +25,8 @@ from tests.assessments.staff_helpers import (
     make_candidate,
     work_samples,
 )
-from tests.conftest import Signed
+from tests.conftest import MakeUser, SignIn
 
-MakeUser = Callable[..., User]
-SignIn = Callable[[User], Signed]
 LOWEST, HIGHEST = 0, -1
 
 

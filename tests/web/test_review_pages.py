@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -21,7 +21,7 @@ from app.reviews import service as review_service
 from app.reviews.models import ReviewAnswer, ReviewCycle, ReviewRequest
 from app.reviews.models import Team as TeamRow
 from app.web import reviews as review_pages
-from tests.conftest import Signed
+from tests.conftest import SignIn
 from tests.reviews.review_helpers import (
     MakeUser,
     Team,
@@ -33,7 +33,6 @@ from tests.reviews.review_helpers import (
     request_of,
 )
 
-SignIn = Callable[[User], Signed]
 Spec = review_service.RateeSpec
 CONTENT = "content_creation"
 

@@ -6,7 +6,6 @@ import csv
 import html
 import io
 import re
-from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,10 +23,8 @@ from app.assessments.states import Status
 from app.config import Settings
 from app.db import utcnow
 from tests.assessments.staff_helpers import Quality, answer_all, make_assessment, make_candidate
-from tests.conftest import Signed
+from tests.conftest import MakeUser, Signed, SignIn
 
-MakeUser = Callable[..., User]
-SignIn = Callable[[User], Signed]
 LINK = re.compile(r"https://yardstick\.example/take/([A-Za-z0-9_-]+)")
 
 HR_PAGES = [

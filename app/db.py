@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 from anyio.lowlevel import RunVar
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -176,15 +177,25 @@ def _commit_and_close(session: Session) -> None:
         session.close()
 
 
-def commit_here(session: Session) -> None:
-    """Commit in the calling (worker) thread, sparing the request the thread `get_session`
-    would take for it; for a route whose acknowledgement must follow a durable write.
+T = TypeVar("T")
 
-    A session bound to a connection rather than the engine takes part in a transaction its
-    caller opened (and will end): committing is left to that caller.
-    """
-    if not isinstance(session.get_bind(), Connection):
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A session for work done in one worker thread: committed there when the block ends,
+    rolled back (closed) if it raises."""
+    with get_sessionmaker()() as session:
+        yield session
         session.commit()
+
+
+async def run_in_slot(work: Callable[[], T]) -> T:
+    """`work` in a worker thread once one of the session slots `get_session` waits for is free.
+
+    For a route that does all its database work in that one call (`transaction`): it holds a
+    slot only while it runs, and never needs a second thread while it holds the database.
+    """
+    return await anyio.to_thread.run_sync(work, limiter=_slots())
 
 
 async def get_session() -> AsyncIterator[Session]:
@@ -207,6 +218,6 @@ async def get_session() -> AsyncIterator[Session]:
         if session.in_transaction():
             await _in_own_thread(lambda: _commit_and_close(session))
         else:
-            # The route committed in its own thread (`commit_here`): no connection is held, so
-            # closing does no I/O and needs no thread.
+            # The route did no database work: no connection is held, so closing does no I/O
+            # and needs no thread.
             session.close()

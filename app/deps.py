@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.accounts import service as account_service
 from app.accounts.models import Role, User, WebSession
 from app.config import Settings, get_settings
-from app.db import get_session
+from app.db import get_session, transaction
 from app.errors import AppError, Forbidden
 
 SESSION_COOKIE = "ys_session"
@@ -28,6 +29,21 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # scope="function": the session commits before the response is sent, so a client never
 # sees a success for a write that then fails to commit.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+Transaction = Callable[[], AbstractContextManager[Session]]
+
+
+async def one_transaction() -> Transaction:
+    """The transaction of a route that does all its database work in one worker-thread call
+    (`db.run_in_slot`), entered in that thread; tests override this beside `get_session`.
+
+    The busiest route takes this instead of `SessionDep`: the session dependency's set-up and
+    tear-down on the event loop cost more than that route's own database work.
+    """
+    return transaction
+
+
+TransactionDep = Annotated[Transaction, Depends(one_transaction)]
 
 
 async def app_settings() -> Settings:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -29,7 +30,7 @@ from app.accounts.models import Role, User
 from app.accounts.secrets import hash_password
 from app.config import Settings, get_settings
 from app.db import get_engine, get_session, get_sessionmaker, make_engine
-from app.deps import SESSION_COOKIE, app_settings
+from app.deps import SESSION_COOKIE, Transaction, app_settings, one_transaction
 from app.main import create_app
 
 # Generation speed and per-example time depend on how loaded the machine is, not on the code
@@ -136,16 +137,32 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def client(settings: Settings, db: Session) -> Iterator[TestClient]:
-    """The whole app over the test's rolled-back session."""
+def use_session(application: FastAPI, db: Session) -> None:
+    """Every request of `application` works in the test's session (rolled back after the test):
+    through the session dependency and through routes that run their own transaction."""
 
     def session_override() -> Iterator[Session]:
         yield db
         db.flush()
 
-    application = create_app(settings)
+    @contextmanager
+    def in_test_session() -> Iterator[Session]:
+        yield db
+        db.flush()
+
+    async def transaction_override() -> Transaction:
+        return in_test_session
+
     application.dependency_overrides[get_session] = session_override
+    application.dependency_overrides[one_transaction] = transaction_override
+
+
+@pytest.fixture
+def client(settings: Settings, db: Session) -> Iterator[TestClient]:
+    """The whole app over the test's rolled-back session."""
+
+    application = create_app(settings)
+    use_session(application, db)
     application.dependency_overrides[app_settings] = lambda: settings
     with TestClient(application, raise_server_exceptions=False) as test_client:
         yield test_client

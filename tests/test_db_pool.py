@@ -3,6 +3,7 @@ number of requests holding a session at once, as configured."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -103,10 +104,24 @@ def test_requests_hold_at_most_the_configured_number_of_sessions_at_once(
             await anyio.sleep(0.02)
             holding.pop()
 
+    def work_in_thread() -> None:
+        nonlocal most
+        with db.transaction() as session:
+            session.execute(text("SELECT 1"))
+            holding.append(1)
+            most = max(most, len(holding))
+            time.sleep(0.02)
+            holding.pop()
+
+    async def one_call_request() -> None:
+        # A route doing all its database work in one worker-thread call takes the same slots.
+        await db.run_in_slot(work_in_thread)
+
     async def six_at_once() -> None:
         async with anyio.create_task_group() as group:
-            for _ in range(6):
+            for _ in range(3):
                 group.start_soon(request)
+                group.start_soon(one_call_request)
 
     anyio.run(six_at_once)
     assert most == 2

@@ -36,8 +36,8 @@ from app.assessments.candidate import (
 )
 from app.assessments.models import Assessment
 from app.assessments.states import Status
-from app.db import commit_here, utcnow
-from app.deps import SessionDep, SettingsDep
+from app.db import run_in_slot, utcnow
+from app.deps import SessionDep, SettingsDep, TransactionDep
 from app.errors import Forbidden
 from app.nul import NUL, nul_param
 from app.web.negotiation import wants_json
@@ -515,15 +515,20 @@ def save_section(
 
 
 @router.post("/take/{token}/autosave")
-def autosave(token: str, body: AutosaveIn, request: Request, session: SessionDep) -> Response:
+async def autosave(
+    token: str, body: AutosaveIn, request: Request, transaction: TransactionDep
+) -> Response:
     """What candidate.js posts as answers change: JSON in, JSON out.
 
-    Committed in the route's worker thread before the answer is acknowledged: the busiest
-    route of a sitting then needs no second thread for the commit (`get_session`).
+    All of it in one worker-thread call once a session slot is free: open, save, commit,
+    close. The answer is acknowledged only after the commit.
     """
-    response = _autosave(token, body, request, session)
-    commit_here(session)
-    return response
+
+    def save() -> Response:
+        with transaction() as session:
+            return _autosave(token, body, request, session)
+
+    return await run_in_slot(save)
 
 
 def _autosave(token: str, body: AutosaveIn, request: Request, session: Session) -> Response:

@@ -15,10 +15,9 @@ from app.accounts import service as account_service
 from app.accounts.models import ApiToken, Role, User, WebSession
 from app.accounts.secrets import hash_token
 from app.config import Settings
-from app.db import get_session
 from app.deps import SESSION_COOKIE, app_settings
 from app.main import create_app
-from tests.conftest import TEST_PASSWORD, Signed
+from tests.conftest import TEST_PASSWORD, Signed, use_session
 
 ARGON2 = re.compile(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$")
 
@@ -136,12 +135,8 @@ def test_account_pages_are_never_cached(client: TestClient, signed: Signed, path
 def production_client(settings: Settings, db: Session) -> Iterator[TestClient]:
     production = settings.model_copy(update={"environment": "production"})
 
-    def session_override() -> Iterator[Session]:
-        yield db
-        db.flush()
-
     application = create_app(production)
-    application.dependency_overrides[get_session] = session_override
+    use_session(application, db)
     application.dependency_overrides[app_settings] = lambda: production
     with TestClient(application, base_url="https://testserver") as test_client:
         yield test_client

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,12 +61,17 @@ BUSY_TIMEOUT_SECONDS = 10
 _HOLDS_WRITER = "yardstick_holds_writer"  # key in the pooled connection's `info`
 
 
+# Each SQLite engine's writer turn (`_configure_sqlite`), for `sqlite_write`.
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # SQLite's busy handler polls with sleeps growing to 100 ms, so under sustained load a
     # connection that has waited long keeps losing the write lock to fresh ones and fails
     # after the busy timeout. The threads of one process queue here instead, woken in turn;
     # the busy handler is left to arbitrate between processes.
     writer = threading.Lock()
+    _SQLITE_WRITERS[engine] = writer
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -92,6 +98,28 @@ def _configure_sqlite(engine: Engine) -> None:
         # Back in the pool, so after its COMMIT or ROLLBACK (even for an invalidated connection).
         if record.info.pop(_HOLDS_WRITER, False):
             writer.release()
+
+
+@contextmanager
+def sqlite_write(engine: Engine) -> Iterator[Any]:
+    """A DBAPI cursor inside BEGIN IMMEDIATE … COMMIT on one of the engine's pooled SQLite
+    connections, in the process's writer turn as its sessions take it: for a hot path that
+    needs neither the ORM nor SQL compilation. Rolled back if the block raises."""
+    writer = _SQLITE_WRITERS[engine]
+    connection = engine.raw_connection()
+    try:
+        # Released by the pool's checkin, as for a session's connection.
+        connection.info[_HOLDS_WRITER] = writer.acquire(timeout=BUSY_TIMEOUT_SECONDS)
+        cursor = connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield cursor
+        except BaseException:
+            connection.rollback()
+            raise
+        cursor.execute("COMMIT")
+    finally:
+        connection.close()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from app.accounts import service as account_service
 from app.accounts.secrets import hash_token
-from app.assessments import drawing, one_statement_save, results
+from app.assessments import drawing, fast_save, results
+from app.assessments.fast_save import Drawn
 from app.assessments.models import Answer, Assessment, AssessmentResult
-from app.assessments.one_statement_save import Drawn
 from app.assessments.states import FINISHED, Status, transition
 from app.errors import AppError, Conflict, InvalidInput, NotFound
 from app.nul import NUL
@@ -400,9 +400,9 @@ def autosave(
     as a read after the save would see them unless another save of the sitting is in flight.
     """
     token_hash = _token_hash(raw_token)
-    engine = one_statement_save.engine_for(session) if token_hash is not None else None
+    engine = fast_save.engine_for(session) if token_hash is not None else None
     if engine is not None and token_hash is not None:
-        quick = _one_statement_autosave(session, engine, token_hash, answers, now)
+        quick = _fast_autosave(session, engine, token_hash, answers, now)
         if quick is not None:
             return quick
     sitting = _open_sitting(session, token_hash) if token_hash is not None else None
@@ -413,29 +413,29 @@ def autosave(
         return _progress(session, assessment, rubric)
     if engine is not None and token_hash is not None:
         drawn = Drawn(sitting.id, sitting.rubric_version, tuple(sitting.item_ids))
-        one_statement_save.DRAWN.put(token_hash, drawn)
+        fast_save.DRAWN.put(token_hash, drawn)
     rubric = rubric_service.get_version(session, sitting.rubric_version)
     saved = _save(session, sitting, rubric, answers, now)
     return _progress_of(rubric, sitting.item_ids, {**sitting.answers, **saved})
 
 
-def _one_statement_autosave(
+def _fast_autosave(
     session: Session,
     engine: Engine,
     token_hash: str,
     answers: Mapping[str, SavedAnswer],
     now: datetime,
 ) -> Progress | None:
-    """The save as one statement (`one_statement_save`) for a sitting this process has seen
-    under way; None to take the usual path, which also refuses what this one does not take."""
-    drawn = one_statement_save.DRAWN.get(token_hash)
+    """The save without the ORM (`fast_save`) for a sitting this process has seen under way;
+    None to take the usual path, which also refuses what this one does not take."""
+    drawn = fast_save.DRAWN.get(token_hash)
     if drawn is None:
         return None
     rubric = rubric_service.get_version(session, drawn.rubric_version)
     rows, problems = _checked_rows(drawn.assessment_id, rubric, drawn.item_ids, answers, now)
     if problems:
         return None
-    before = one_statement_save.save(engine, token_hash, drawn, rows, now, GRACE)
+    before = fast_save.save(engine, token_hash, drawn, rows, now, GRACE)
     if before is None:
         return None
     saved = {**_saved_from_rows(before), **_as_saved(rows)}

@@ -1,8 +1,8 @@
-"""PostgreSQL: later autosaves of a sitting as one statement, and every way back to the usual
-path (which says why a save is refused).
+"""Later autosaves of a sitting without the ORM (`fast_save`), and every way back to the usual
+path (which says why a save is refused), on SQLite and PostgreSQL.
 
-Over committed data in a private database, as the app's sessions see it: the one-statement
-path works on its own connection, so a test transaction's rows would be invisible to it.
+Over committed data in a private database, as the app's sessions see it: the fast path works
+on its own connection, so a test transaction's rows would be invisible to it.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session
 
 from app import migrations
 from app.accounts.models import User
+from app.accounts.secrets import hash_token
 from app.assessments import candidate as candidate_service
-from app.assessments import one_statement_save
+from app.assessments import fast_save
 from app.assessments import service as assessment_service
 from app.assessments.candidate import (
     GRACE,
@@ -30,20 +31,16 @@ from app.assessments.candidate import (
 )
 from app.assessments.models import Answer, Assessment
 from app.db import make_engine, utcnow
-from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
+from tests.conftest import BACKENDS, database_url
 from tests.load.crowd import Invite, Question, invite
 
-pytestmark = pytest.mark.skipif(POSTGRES_URL is None, reason="needs YARDSTICK_TEST_POSTGRES_URL")
 
-
-@pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    url = create_postgres_database("onestatement")
-    migrations.upgrade(url)
-    try:
+@pytest.fixture(scope="module", params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    directory = tmp_path_factory.mktemp("fastsave")
+    with database_url(request.param, directory, "fastsave") as url:
+        migrations.upgrade(url)
         yield url
-    finally:
-        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")
@@ -55,20 +52,37 @@ def engine(url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def statements(engine: Engine) -> Iterator[list[str]]:
+    """Every statement sent to the database, as the database receives it."""
     seen: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def record(statement: str) -> None:
         seen.append(" ".join(statement.split()))
 
-    event.listen(engine, "before_cursor_execute", record)
+    def record_cursor(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        record(statement)
+
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        # SQLite's own trace: it also sees statements sent past SQLAlchemy.
+        dbapi_connection.set_trace_callback(record)
+
+    sqlite = engine.dialect.name == "sqlite"
+    engine.dispose()  # new connections, so that each gets the trace
+    if sqlite:
+        event.listen(engine, "connect", trace)
+    else:
+        event.listen(engine, "before_cursor_execute", record_cursor)
     yield seen
-    event.remove(engine, "before_cursor_execute", record)
+    if sqlite:
+        event.remove(engine, "connect", trace)
+        engine.dispose()
+    else:
+        event.remove(engine, "before_cursor_execute", record_cursor)
 
 
 @pytest.fixture
 def sitting(url: str, engine: Engine) -> Invite:
     """A started sitting, committed, that this process has not seen saved yet."""
-    one_statement_save.DRAWN.clear()
+    fast_save.DRAWN.clear()
     (made,) = invite(url, "https://yardstick.example", 1)
     with Session(engine) as session:
         assessment = candidate_service.open_invite(session, made.token, utcnow())
@@ -96,6 +110,21 @@ def stored(engine: Engine, made: Invite) -> dict[str, tuple[Any, str | None]]:
         return {item_id: (selected, text) for item_id, selected, text in rows}
 
 
+def raw_columns(engine: Engine, made: Invite) -> list[tuple[Any, ...]]:
+    """The answer rows as the database holds them (JSON and times as stored text)."""
+    cast = "text" if engine.dialect.name == "postgresql" else "TEXT"
+    query = text(
+        f"SELECT item_id, CAST(selected AS {cast}), text, CAST(saved_at AS {cast}) "
+        "FROM answer WHERE assessment_id = :id ORDER BY item_id"
+    )
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(query, {"id": made.assessment_id})]
+
+
+def hashed(made: Invite) -> str:
+    return hash_token(made.token)
+
+
 def choice(made: Invite) -> Question:
     return next(q for q in made.questions if q.options)
 
@@ -104,7 +133,7 @@ def work_sample(made: Invite) -> Question:
     return next(q for q in made.questions if not q.options)
 
 
-def test_after_the_first_save_a_save_is_one_statement(
+def test_after_the_first_save_a_save_skips_the_orm(
     engine: Engine, sitting: Invite, statements: list[str]
 ) -> None:
     first, second = choice(sitting), work_sample(sitting)
@@ -113,13 +142,27 @@ def test_after_the_first_save_a_save_is_one_statement(
 
     progress = save(engine, sitting, {second.id: "第一稿\r\n两行"})
 
-    assert len(statements) == 1
-    assert statements[0].startswith("WITH sitting AS")
+    if engine.dialect.name == "postgresql":
+        assert len(statements) == 1
+        assert statements[0].startswith("WITH sitting AS")
+    else:
+        assert [s.split()[0] for s in statements] == ["BEGIN", "SELECT", "INSERT", "COMMIT"]
     assert progress.answered == 2  # the earlier answer and this one
     assert stored(engine, sitting) == {
         first.id: (first.value(0), None),
         second.id: (None, "第一稿\n两行"),  # as the usual path stores text
     }
+
+
+def test_answers_are_stored_as_the_usual_path_stores_them(engine: Engine, sitting: Invite) -> None:
+    first, second = choice(sitting), work_sample(sitting)
+    now = utcnow()
+    save(engine, sitting, {first.id: first.value(0), second.id: "初稿"}, now)  # usual path
+    usual = raw_columns(engine, sitting)
+    save(engine, sitting, {first.id: first.value(0), second.id: "初稿"}, now)  # fast path
+
+    assert fast_save.DRAWN.get(hashed(sitting)) is not None
+    assert raw_columns(engine, sitting) == usual
 
 
 def test_a_later_save_of_an_item_replaces_the_earlier_one(engine: Engine, sitting: Invite) -> None:

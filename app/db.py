@@ -104,7 +104,11 @@ def _configure_sqlite(engine: Engine) -> None:
 def sqlite_write(engine: Engine) -> Iterator[Any]:
     """A DBAPI cursor inside BEGIN IMMEDIATE … COMMIT on one of the engine's pooled SQLite
     connections, in the process's writer turn as its sessions take it: for a hot path that
-    needs neither the ORM nor SQL compilation. Rolled back if the block raises."""
+    needs neither the ORM nor SQL compilation. Rolled back if the block raises.
+
+    The writer turn is not reentrant: the calling thread must hold no transaction of its own
+    on the engine (a session's would keep the turn, and the database's lock, until it ends).
+    """
     writer = _SQLITE_WRITERS[engine]
     connection = engine.raw_connection()
     try:

@@ -432,6 +432,10 @@ def _fast_autosave(
     if drawn is None:
         return None
     rubric = rubric_service.get_version(session, drawn.rubric_version)
+    if session.in_transaction():
+        # The rubric was read from the database: on SQLite that transaction holds the write
+        # lock the save is about to take on another connection. It only read; end it.
+        session.commit()
     rows, problems = _checked_rows(drawn.assessment_id, rubric, drawn.item_ids, answers, now)
     if problems:
         return None

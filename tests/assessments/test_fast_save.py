@@ -31,6 +31,7 @@ from app.assessments.candidate import (
 )
 from app.assessments.models import Answer, Assessment
 from app.db import make_engine, utcnow
+from app.rubrics import service as rubric_service
 from tests.conftest import BACKENDS, database_url
 from tests.load.crowd import Invite, Question, invite
 
@@ -237,3 +238,18 @@ def test_a_refused_answer_is_refused_as_on_the_usual_path(engine: Engine, sittin
     assert [(p.item_id, p.code) for p in refused.value.problems] == [(bad.id, "unknown_option")]
     # The valid answer of the same call is kept, as the usual path keeps it.
     assert stored(engine, sitting) == {good.id: (good.value(1), None)}
+
+
+def test_a_save_that_reads_its_rubric_from_the_database_is_not_held_up(
+    engine: Engine, sitting: Invite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = choice(sitting)
+    save(engine, sitting, {question.id: question.value(0)})
+    assert fast_save.DRAWN.get(hashed(sitting)) is not None
+    # The parsed rubric dropped from the process's cache (more versions in use than it
+    # keeps): this save reads it through its session before writing on another connection.
+    monkeypatch.setattr(rubric_service, "_parsed_versions", rubric_service._ParsedVersions(32))
+
+    save(engine, sitting, {question.id: question.value(1)})
+
+    assert stored(engine, sitting) == {question.id: (question.value(1), None)}

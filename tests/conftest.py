@@ -160,7 +160,6 @@ def use_session(application: FastAPI, db: Session) -> None:
 @pytest.fixture
 def client(settings: Settings, db: Session) -> Iterator[TestClient]:
     """The whole app over the test's rolled-back session."""
-
     application = create_app(settings)
     use_session(application, db)
     application.dependency_overrides[app_settings] = lambda: settings

@@ -88,9 +88,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # A deferred transaction that later needs the write lock fails at once with
         # "database is locked", ignoring busy_timeout; taking the lock up front waits instead.
-        if not connection.info.get(_HOLDS_WRITER):
-            # Bounded, so a connection leaked while holding it only brings back the busy handler.
-            connection.info[_HOLDS_WRITER] = writer.acquire(timeout=BUSY_TIMEOUT_SECONDS)
+        _take_writer_turn(connection.info, writer)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "checkin")
@@ -98,6 +96,14 @@ def _configure_sqlite(engine: Engine) -> None:
         # Back in the pool, so after its COMMIT or ROLLBACK (even for an invalidated connection).
         if record.info.pop(_HOLDS_WRITER, False):
             writer.release()
+
+
+def _take_writer_turn(info: dict[Any, Any], writer: threading.Lock) -> None:
+    """Note in a pooled connection's `info` that it holds the turn; the pool's checkin
+    releases it."""
+    if not info.get(_HOLDS_WRITER):
+        # Bounded, so a connection leaked while holding it only brings back the busy handler.
+        info[_HOLDS_WRITER] = writer.acquire(timeout=BUSY_TIMEOUT_SECONDS)
 
 
 @contextmanager
@@ -109,11 +115,9 @@ def sqlite_write(engine: Engine) -> Iterator[Any]:
     The writer turn is not reentrant: the calling thread must hold no transaction of its own
     on the engine (a session's would keep the turn, and the database's lock, until it ends).
     """
-    writer = _SQLITE_WRITERS[engine]
     connection = engine.raw_connection()
     try:
-        # Released by the pool's checkin, as for a session's connection.
-        connection.info[_HOLDS_WRITER] = writer.acquire(timeout=BUSY_TIMEOUT_SECONDS)
+        _take_writer_turn(connection.info, _SQLITE_WRITERS[engine])
         cursor = connection.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         try:

@@ -355,7 +355,8 @@ def _trace(
     disagreements: tuple[str, ...] = (),
     awaiting: tuple[str, ...] = (),
 ) -> ItemTrace:
-    # Named parameters rather than **details: one call per item, the busiest of a scoring run.
+    # Named parameters rather than **details, and ItemTrace built positionally (in its field
+    # order; a test checks each name): one call per item, the busiest of a scoring run.
     maximum = item.maximum
     fraction = None if raw is None else raw / maximum
     return ItemTrace(

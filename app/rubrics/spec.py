@@ -175,6 +175,7 @@ class Item(Spec):
 
     @cached_property
     def type_name(self) -> str:
+        # Read for every scored item; an enum member's `.value` is a descriptor lookup.
         return self.type.value
 
     @cached_property

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from app.assessments import scoring
 from app.assessments.scoring import (
     ChoiceResponse,
     ItemStatus,
+    RaterScore,
     Rating,
     Response,
     ScoreResult,
@@ -379,3 +381,36 @@ def test_every_bad_response_is_reported_at_once(rubric: Rubric) -> None:
             rubric, "v", "analyst", ("k_single", "k_c"), {"k_single": pick("x"), "k_c": pick("y")}
         )
     assert len(raised.value.problems) == 2
+
+
+def test_a_trace_names_each_figure_as_the_item_trace_does(rubric: Rubric) -> None:
+    # `_trace` builds ItemTrace positionally (it runs once per item): a field moved in
+    # ItemTrace must not silently put one figure under another's name.
+    item = rubric.item_index()["w1"]
+    one, two = RaterScore("a", 1.0, {}), RaterScore("b", 2.0, {})
+    trace = scoring._trace(
+        item,
+        ItemStatus.ADJUDICATED,
+        item.maximum / 2,
+        ("opt",),
+        7.5,
+        ratings=(one,),
+        adjudication=two,
+        disagreements=("clarity",),
+        awaiting=("c",),
+    )
+
+    assert (trace.item, trace.type, trace.weight, trace.max_points) == (
+        item.id,
+        item.type.value,
+        item.weight,
+        item.maximum,
+    )
+    assert (trace.status, trace.raw, trace.fraction) == (
+        ItemStatus.ADJUDICATED,
+        item.maximum / 2,
+        0.5,
+    )
+    assert (trace.selected, trace.unclipped) == (("opt",), 7.5)
+    assert (trace.ratings, trace.adjudication) == ((one,), two)
+    assert (trace.disagreements, trace.awaiting) == (("clarity",), ("c",))

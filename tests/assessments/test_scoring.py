@@ -7,6 +7,7 @@ comp_c (target 1, weight 1); bands no [0, .5), maybe [.5, .8), yes [.8, 1]; cap 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,6 +305,42 @@ def test_trace_explains_every_number(rubric: Rubric) -> None:
     assert comp_a["fraction"] == 1.0
     assert comp_a["target"] == 3.0
     assert comp_a["weight"] == 2.0
+
+
+def test_the_stored_trace_of_an_adjudicated_work_sample_names_every_rater(
+    rubric: Rubric,
+) -> None:
+    # r1 = 6, r2 = 2, adjudicator = 5 → raw (5 + 6) / 2, as in the hand-worked cases.
+    responses = {
+        **PERFECT,
+        "w1": rated(("r1", "l3", "l3"), ("r2", "l1", "l1"), adjudication=("l3", "l2")),
+    }
+    data = json.loads(json.dumps(run(rubric, responses).to_dict()))
+
+    trace = next(i for i in data["competencies"]["comp_b"]["items"] if i["item"] == "w1")
+    assert trace["status"] == "adjudicated"
+    assert trace["raw"] == 5.5
+    assert trace["ratings"] == [
+        {"rater": "r1", "raw": 6.0, "levels": {"clarity": "l3", "impact": "l3"}},
+        {"rater": "r2", "raw": 2.0, "levels": {"clarity": "l1", "impact": "l1"}},
+    ]
+    assert trace["adjudication"] == {
+        "rater": "adjudicator",
+        "raw": 5.0,
+        "levels": {"clarity": "l3", "impact": "l2"},
+    }
+    assert trace["disagreements"] == ["clarity", "impact"]
+    assert {"awaiting", "selected"}.isdisjoint(trace)
+
+
+def test_a_result_cannot_be_changed_after_scoring(rubric: Rubric) -> None:
+    result = run(rubric, PERFECT)
+    competency = result.competency("comp_a")
+
+    with pytest.raises(AttributeError):
+        competency.level = 5.0  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        competency.items[0].raw = 0.0  # type: ignore[misc]
 
 
 def test_no_competency_assessed_gives_no_recommendation(rubric: Rubric) -> None:

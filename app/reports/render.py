@@ -36,6 +36,7 @@ from weasyprint.urls import (  # type: ignore[import-untyped]
     URLFetcherResponse,
 )
 
+from app.reports import html_parsing
 from app.reports.svg import level_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -43,6 +44,7 @@ REPORT_CSS = TEMPLATE_DIR / "reports" / "report.css"
 LANGUAGES = {"zh": "zh-CN", "en": "en"}
 # Pango's font map is shared by every render in the process; renders take turns.
 _RENDER_LOCK = threading.Lock()
+html_parsing.install()
 
 
 class ReportRenderError(Exception):

@@ -23,7 +23,7 @@ from app.web.candidate import AutosaveIn
 from app.web.candidate import autosave as AUTOSAVE_ENDPOINT
 from tests.load.crowd import Invite, invite
 from tests.load.rawhttp import Client
-from tests.load.server import Server, ServerFailed
+from tests.load.server import Server, ServerFailed, open_connections
 
 CLIENTS = 50
 WARM_UP_SECONDS = 1.5
@@ -94,8 +94,16 @@ async def _load(client: Client, candidates: list[Invite], bare: bool, seconds: f
     return sample
 
 
-async def _measure(base_url: str, candidates: list[Invite]) -> tuple[Sample, Sample]:
-    client = Client(base_url, size=CLIENTS)
+def _connections_per_process(server: Server) -> list[int]:
+    """The clients' connections each app process holds: uvicorn's processes share one
+    listening socket and whichever accepts first takes a connection for good, so two
+    processes may split the 50 keep-alive clients unevenly, or leave one process idle."""
+    pids = server.worker_pids() if server.workers > 1 else [server.pid]
+    return sorted((open_connections(pid, server.port) for pid in pids), reverse=True)
+
+
+async def _measure(server: Server, candidates: list[Invite]) -> tuple[Sample, Sample, list[int]]:
+    client = Client(server.base_url, size=CLIENTS)
     try:
         for candidate in candidates:
             reply = await client.post_form(f"{candidate.path}/start", {"consent": "yes"})
@@ -110,9 +118,10 @@ async def _measure(base_url: str, candidates: list[Invite]) -> tuple[Sample, Sam
                 total.seconds += sample.seconds
                 total.latencies += sample.latencies
                 total.failures += sample.failures
+        split = _connections_per_process(server)
     finally:
         await client.aclose()
-    return totals
+    return (*totals, split)
 
 
 def _row(backend: str, workers: int, name: str, sample: Sample, extra: str = "") -> str:
@@ -155,7 +164,7 @@ def main() -> None:
                     # than the load tests wait; a server that exited still fails here.
                     server.wait_until_up(timeout=SLOW_START_SECONDS)
                 candidates = invite(url, server.base_url, CLIENTS)
-                bare_sample, autosave = asyncio.run(_measure(server.base_url, candidates))
+                bare_sample, autosave, split = asyncio.run(_measure(server, candidates))
             finally:
                 server.stop()
         ratio = autosave.per_second / bare_sample.per_second
@@ -167,7 +176,12 @@ def main() -> None:
                 workers,
                 "autosave",
                 autosave,
-                f"ratio {ratio:.2f} ({verdict} the goal of {GOAL:.2f})",
+                f"ratio {ratio:.2f} ({verdict} the goal of {GOAL:.2f})"
+                + (
+                    f"; client connections per process {'/'.join(map(str, split))}"
+                    if workers > 1
+                    else ""
+                ),
             )
         )
         sys.stdout.flush()

@@ -47,6 +47,32 @@ def _command_line(pid: int) -> str:
         return ""
 
 
+_ESTABLISHED = "01"  # TCP state in /proc/net/tcp
+
+
+def _established_sockets(port: int) -> set[str]:
+    """Socket inodes of established TCP connections whose local end is `port` (IPv4)."""
+    found: set[str] = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == _ESTABLISHED:
+            found.add(fields[9])
+    return found
+
+
+def open_connections(pid: int, port: int) -> int:
+    """How many established client connections to `port` process `pid` holds open."""
+    inodes = _established_sockets(port)
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed while we looked
+            target = os.readlink(fd)
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                held += 1
+    return held
+
+
 class ServerFailed(RuntimeError):
     pass
 
@@ -123,6 +149,14 @@ class Server:
     def worker_pids(self) -> list[int]:
         """The app processes forked by uvicorn's supervisor (not multiprocessing's helpers)."""
         return [p for p in children(self.pid) if "spawn_main" in _command_line(p)]
+
+    def busiest_worker(self) -> int:
+        """The app process holding the most client connections (the kernel hands each new
+        connection to whichever worker accepts first, so one may hold them all)."""
+        held = {pid: open_connections(pid, self.port) for pid in self.worker_pids()}
+        busiest = max(held, key=held.__getitem__)
+        assert held[busiest] > 0, f"no worker holds a client connection: {held}"
+        return busiest
 
     def kill(self) -> None:
         """SIGKILL the server: no shutdown handler, no flush, no goodbye."""

@@ -47,18 +47,27 @@ def _command_line(pid: int) -> str:
         return ""
 
 
-_ESTABLISHED = "01"  # TCP state in /proc/net/tcp
+_ESTABLISHED, _LISTEN = "01", "0A"  # TCP states in /proc/net/tcp
 
 
-def _established_sockets(port: int) -> set[str]:
-    """Socket inodes of established TCP connections whose local end is `port` (IPv4)."""
+def _sockets(port: int, state: str) -> set[str]:
+    """Inodes of the TCP sockets in `state` whose local end is `port` (IPv4)."""
     found: set[str] = set()
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] == _ESTABLISHED:
+        if local_port == port and fields[3] == state:
             found.add(fields[9])
     return found
+
+
+def _established_sockets(port: int) -> set[str]:
+    return _sockets(port, _ESTABLISHED)
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on `port`: one per app process (`app.serving`)."""
+    return len(_sockets(port, _LISTEN))
 
 
 def open_connections(pid: int, port: int) -> int:
@@ -131,10 +140,13 @@ class Server:
             if self.process is None or self.process.poll() is not None:
                 raise ServerFailed(f"the server exited early:\n{self.log()}")
             try:
-                if httpx.get(f"{self.base_url}/api/v1/health", timeout=2).status_code == 200:
-                    return
+                up = httpx.get(f"{self.base_url}/api/v1/health", timeout=2).status_code == 200
             except httpx.TransportError:
-                pass
+                up = False
+            # Every app process listens on a socket of its own: wait for all of them, so
+            # that the clients' connections are spread over all from the start.
+            if up and listening_sockets(self.port) >= self.workers:
+                return
             time.sleep(0.1)
         raise ServerFailed(f"the server did not answer within {timeout:.0f} s:\n{self.log()}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 import weakref
@@ -130,6 +131,44 @@ def sqlite_write(engine: Engine) -> Iterator[Any]:
         connection.close()
 
 
+class WriterBusy(Exception):
+    """SQLite's write lock is taken (by this process or another): the write would wait."""
+
+
+@contextmanager
+def sqlite_write_now(engine: Engine) -> Iterator[Any]:
+    """As `sqlite_write`, but raising WriterBusy, before anything is written, instead of
+    waiting for the writer turn or for another process's write lock: for a write made on
+    the event loop, which must never wait for a lock.
+
+    The caller must hold a session slot (`session_slot_now`): with none in use by others,
+    the pool has a connection to hand out at once.
+    """
+    connection = engine.raw_connection()
+    try:
+        if not connection.info.get(_HOLDS_WRITER):
+            if not _SQLITE_WRITERS[engine].acquire(blocking=False):
+                raise WriterBusy("another request of this process is writing")
+            connection.info[_HOLDS_WRITER] = True  # released by the pool's checkin
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:  # SQLITE_BUSY: another process writes
+                raise WriterBusy(str(error)) from error
+            try:
+                yield cursor
+            except BaseException:
+                connection.rollback()
+                raise
+            cursor.execute("COMMIT")
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+    finally:
+        connection.close()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         # The pool hands a connection to one thread at a time, so the same-thread check only
@@ -198,6 +237,22 @@ def _slots() -> anyio.CapacityLimiter:
         slots = anyio.CapacityLimiter(count)
         _session_slots.set(slots)
         return slots
+
+
+@contextmanager
+def session_slot_now() -> Iterator[bool]:
+    """A session slot held for the block if one is free now (True), else nothing (False);
+    never waits. On the event loop only."""
+    slots = _slots()
+    try:
+        slots.acquire_nowait()
+    except anyio.WouldBlock:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        slots.release()
 
 
 async def _in_own_thread(call: Callable[[], object]) -> None:

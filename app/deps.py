@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.accounts import service as account_service
 from app.accounts.models import Role, User, WebSession
 from app.config import Settings, get_settings
-from app.db import get_session, transaction
+from app.db import get_engine, get_session, transaction
 from app.errors import AppError, Forbidden
 
 SESSION_COOKIE = "ys_session"
@@ -33,17 +34,25 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Transaction = Callable[[], AbstractContextManager[Session]]
 
 
-async def one_transaction() -> Transaction:
-    """The transaction of a route that does all its database work in one worker-thread call
-    (`db.run_in_slot`), entered in that thread; tests override this beside `get_session`.
+@dataclass(frozen=True)
+class OwnTransaction:
+    """How a route that does all its database work in one worker-thread call
+    (`db.run_in_slot`) opens its transaction there; and the engine it may also write through
+    directly on the event loop, when that needs no wait (None: never)."""
 
-    The busiest route takes this instead of `SessionDep`: the session dependency's set-up and
-    tear-down on the event loop cost more than that route's own database work.
+    open: Transaction
+    engine: Engine | None = None
+
+
+async def one_transaction() -> OwnTransaction:
+    """The busiest route takes this instead of `SessionDep`: the session dependency's set-up
+    and tear-down on the event loop cost more than that route's own database work. Tests
+    override this beside `get_session`.
     """
-    return transaction
+    return OwnTransaction(transaction, get_engine())
 
 
-TransactionDep = Annotated[Transaction, Depends(one_transaction)]
+TransactionDep = Annotated[OwnTransaction, Depends(one_transaction)]
 
 
 async def app_settings() -> Settings:

@@ -30,7 +30,7 @@ from app.accounts.models import Role, User
 from app.accounts.secrets import hash_password
 from app.config import Settings, get_settings
 from app.db import get_engine, get_session, get_sessionmaker, make_engine
-from app.deps import SESSION_COOKIE, Transaction, app_settings, one_transaction
+from app.deps import SESSION_COOKIE, OwnTransaction, app_settings, one_transaction
 from app.main import create_app
 
 # Generation speed and per-example time depend on how loaded the machine is, not on the code
@@ -150,8 +150,8 @@ def use_session(application: FastAPI, db: Session) -> None:
         yield db
         db.flush()
 
-    async def transaction_override() -> Transaction:
-        return in_test_session
+    async def transaction_override() -> OwnTransaction:
+        return OwnTransaction(in_test_session)
 
     application.dependency_overrides[get_session] = session_override
     application.dependency_overrides[one_transaction] = transaction_override

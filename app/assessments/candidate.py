@@ -6,7 +6,7 @@ Whatever depends on time takes `now` from the caller: the server clock (or a tes
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -22,6 +22,7 @@ from app.assessments import drawing, fast_save, results
 from app.assessments.fast_save import Drawn
 from app.assessments.models import Answer, Assessment, AssessmentResult
 from app.assessments.states import FINISHED, Status, transition
+from app.db import WriterBusy
 from app.errors import AppError, Conflict, InvalidInput, NotFound
 from app.nul import NUL
 from app.privacy import audit
@@ -436,10 +437,45 @@ def _fast_autosave(
         # The rubric was read from the database: on SQLite that transaction holds the write
         # lock the save is about to take on another connection. It only read; end it.
         session.commit()
+    return _store_checked(fast_save.save, engine, token_hash, drawn, rubric, answers, now)
+
+
+def autosave_now(
+    engine: Engine, raw_token: str, answers: Mapping[str, SavedAnswer], now: datetime
+) -> Progress | None:
+    """`autosave` on the event loop, when it needs no wait and no query but the save: on
+    SQLite, for a sitting this process has seen under way, its rubric parsed, the write
+    lock free (`fast_save.save_now`). None, having stored nothing: call `autosave`."""
+    token_hash = _token_hash(raw_token)
+    if token_hash is None or engine.dialect.name != "sqlite":
+        return None
+    drawn = fast_save.DRAWN.get(token_hash)
+    if drawn is None:
+        return None
+    rubric = rubric_service.cached_version(drawn.rubric_version)
+    if rubric is None:
+        return None
+    try:
+        return _store_checked(fast_save.save_now, engine, token_hash, drawn, rubric, answers, now)
+    except WriterBusy:
+        return None
+
+
+def _store_checked(
+    save: Callable[[Engine, str, Drawn, Sequence[Mapping[str, Any]], datetime, timedelta], Any],
+    engine: Engine,
+    token_hash: str,
+    drawn: Drawn,
+    rubric: Rubric,
+    answers: Mapping[str, SavedAnswer],
+    now: datetime,
+) -> Progress | None:
+    """Check the answers and `save` them; None if any is refused or the sitting is not open
+    (nothing stored), for the usual path to say why."""
     rows, problems = _checked_rows(drawn.assessment_id, rubric, drawn.item_ids, answers, now)
     if problems:
         return None
-    before = fast_save.save(engine, token_hash, drawn, rows, now, GRACE)
+    before = save(engine, token_hash, drawn, rows, now, GRACE)
     if before is None:
         return None
     saved = {**_saved_from_rows(before), **_as_saved(rows)}

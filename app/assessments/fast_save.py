@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from app.assessments.models import Answer
 from app.assessments.states import Status
-from app.db import UTCDateTime, sqlite_write
+from app.db import UTCDateTime, sqlite_write, sqlite_write_now
 from app.lru import LockedLRU
 
 CACHED_SITTINGS = 10_000  # about 200 bytes each
@@ -151,8 +152,29 @@ def _save_postgres(
     return list(earlier or ())
 
 
+def save_now(
+    engine: Engine,
+    token_hash: str,
+    drawn: Drawn,
+    rows: Rows,
+    now: datetime,
+    grace: timedelta,
+) -> Earlier | None:
+    """As `save`, on SQLite, for the event loop: raises `WriterBusy` rather than wait for the
+    write lock, and the caller then saves in a worker thread."""
+    if engine.dialect.name != "sqlite":
+        raise ValueError(f"saves on the event loop are for SQLite, not {engine.dialect.name}")
+    return _save_sqlite(engine, token_hash, drawn, rows, now - grace, writer=sqlite_write_now)
+
+
 def _save_sqlite(
-    engine: Engine, token_hash: str, drawn: Drawn, rows: Rows, not_before: datetime
+    engine: Engine,
+    token_hash: str,
+    drawn: Drawn,
+    rows: Rows,
+    not_before: datetime,
+    *,
+    writer: Callable[[Engine], AbstractContextManager[Any]] = sqlite_write,
 ) -> Earlier | None:
     stored_time, stored_json = _sqlite_converters(engine.dialect)
     status = Status.IN_PROGRESS.value
@@ -167,7 +189,7 @@ def _save_sqlite(
         )
         for r in sorted(rows, key=lambda row: str(row["item_id"]))
     ]
-    with sqlite_write(engine) as cursor:
+    with writer(engine) as cursor:
         cursor.execute(
             _SQLITE_EARLIER, (drawn.assessment_id, token_hash, status, stored_time(not_before))
         )

@@ -100,6 +100,11 @@ class _ParsedVersions:
 _parsed_versions = _ParsedVersions(size=32)
 
 
+def cached_version(version: str) -> Rubric | None:
+    """The pinned rubric `version` if this process has parsed it already; no I/O."""
+    return _parsed_versions.get(version)
+
+
 def get_version(session: Session, version: str) -> Rubric:
     """The rubric exactly as it was when `version` was pinned, whatever the YAML says now."""
     rubric = _parsed_versions.get(version)

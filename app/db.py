@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 from anyio.lowlevel import RunVar
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -253,6 +254,47 @@ def session_slot_now() -> Iterator[bool]:
         yield True
     finally:
         slots.release()
+
+
+# PostgreSQL connections for statements made on the event loop: psycopg's own asynchronous
+# pool, per event loop and database. Small: a statement holds one only for a round trip.
+LOOP_POOL_SIZE = 8
+_loop_pools: RunVar[dict[str, AsyncConnectionPool]] = RunVar("yardstick_loop_pools")
+
+
+async def loop_connection_pool(engine: Engine) -> AsyncConnectionPool:
+    """An open pool of auto-committing psycopg connections to `engine`'s PostgreSQL
+    database, for this event loop; closed by `close_loop_pools` when the app stops."""
+    try:
+        pools = _loop_pools.get()
+    except LookupError:
+        pools = {}
+        _loop_pools.set(pools)
+    key = engine.url.render_as_string(hide_password=False)
+    pool = pools.get(key)
+    if pool is None:
+        conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        pool = pools[key] = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=LOOP_POOL_SIZE,
+            kwargs={"autocommit": True},
+            open=False,
+            name="yardstick-loop",
+        )
+    if pool.closed:
+        await pool.open()
+    return pool
+
+
+async def close_loop_pools() -> None:
+    try:
+        pools = _loop_pools.get()
+    except LookupError:
+        return
+    for pool in pools.values():
+        await pool.close()
+    pools.clear()
 
 
 async def _in_own_thread(call: Callable[[], object]) -> None:

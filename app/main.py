@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,6 +21,7 @@ from app.api import reports as reports_api
 from app.api import reviews as reviews_api
 from app.api import rubrics as rubrics_api
 from app.config import Settings, get_settings
+from app.db import close_loop_pools
 from app.deps import LoginRequired
 from app.errors import AppError
 from app.rubrics import service as rubric_service
@@ -45,12 +48,19 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     )
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await close_loop_pools()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # Refuse to start on an invalid rubric: better no service than wrong scores.
     rubric_service.current_rubrics(settings.rubrics_dir)
 
     app = FastAPI(
+        lifespan=_lifespan,
         title="Yardstick",
         summary="Competency assessment and training for new-media operators",
         version="0.1.0",

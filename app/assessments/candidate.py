@@ -22,7 +22,7 @@ from app.assessments import drawing, fast_save, results
 from app.assessments.fast_save import Drawn
 from app.assessments.models import Answer, Assessment, AssessmentResult
 from app.assessments.states import FINISHED, Status, transition
-from app.db import WriterBusy
+from app.db import WriterBusy, loop_connection_pool, session_slot_now
 from app.errors import AppError, Conflict, InvalidInput, NotFound
 from app.nul import NUL
 from app.privacy import audit
@@ -440,25 +440,38 @@ def _fast_autosave(
     return _store_checked(fast_save.save, engine, token_hash, drawn, rubric, answers, now)
 
 
-def autosave_now(
+async def autosave_on_loop(
     engine: Engine, raw_token: str, answers: Mapping[str, SavedAnswer], now: datetime
 ) -> Progress | None:
-    """`autosave` on the event loop, when it needs no wait and no query but the save: on
-    SQLite, for a sitting this process has seen under way, its rubric parsed, the write
-    lock free (`fast_save.save_now`). None, having stored nothing: call `autosave`."""
+    """`autosave` made on the event loop, where it needs neither a worker thread nor any
+    query but the save: for a sitting this process has seen under way, its rubric parsed
+    and every answer valid. On SQLite only if a session slot and the write lock are free
+    now (`fast_save.save_now`); on PostgreSQL the one statement, awaited. None, having
+    stored nothing: call `autosave`, which also says why anything is refused."""
     token_hash = _token_hash(raw_token)
-    if token_hash is None or engine.dialect.name != "sqlite":
-        return None
-    drawn = fast_save.DRAWN.get(token_hash)
-    if drawn is None:
+    drawn = fast_save.DRAWN.get(token_hash) if token_hash is not None else None
+    if token_hash is None or drawn is None:
         return None
     rubric = rubric_service.cached_version(drawn.rubric_version)
     if rubric is None:
         return None
-    try:
-        return _store_checked(fast_save.save_now, engine, token_hash, drawn, rubric, answers, now)
-    except WriterBusy:
+    rows, problems = _checked_rows(drawn.assessment_id, rubric, drawn.item_ids, answers, now)
+    if problems:
         return None
+    if engine.dialect.name == "postgresql":
+        pool = await loop_connection_pool(engine)
+        before = await fast_save.save_on_loop(pool, token_hash, drawn, rows, now, GRACE)
+    elif engine.dialect.name == "sqlite":
+        with session_slot_now() as free:
+            if not free:
+                return None
+            try:
+                before = fast_save.save_now(engine, token_hash, drawn, rows, now, GRACE)
+            except WriterBusy:
+                return None
+    else:
+        return None
+    return _progress_after(rubric, drawn, before, rows)
 
 
 def _store_checked(
@@ -475,7 +488,14 @@ def _store_checked(
     rows, problems = _checked_rows(drawn.assessment_id, rubric, drawn.item_ids, answers, now)
     if problems:
         return None
-    before = save(engine, token_hash, drawn, rows, now, GRACE)
+    return _progress_after(rubric, drawn, save(engine, token_hash, drawn, rows, now, GRACE), rows)
+
+
+def _progress_after(
+    rubric: Rubric, drawn: Drawn, before: fast_save.Earlier | None, rows: fast_save.Rows
+) -> Progress | None:
+    """The progress once `rows` are stored over the answers saved `before` (None: the
+    sitting was not open, nothing stored)."""
     if before is None:
         return None
     saved = {**_saved_from_rows(before), **_as_saved(rows)}

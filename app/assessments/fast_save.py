@@ -21,13 +21,15 @@ nothing is stored and the caller takes the usual path, which says why.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Dialect, Engine, bindparam, text
 from sqlalchemy.orm import Session
 
@@ -54,21 +56,21 @@ DRAWN: LockedLRU[str, Drawn] = LockedLRU(CACHED_SITTINGS)
 
 # Answers arrive as one JSON parameter, so the SQL text is the same for any number of them
 # and the server can keep it prepared. A text answer's `selected` is stored as JSON null,
-# as the usual path stores it.
-_POSTGRES_SAVE = text(
-    """
+# as the usual path stores it. Written with psycopg's placeholders for the event loop's
+# connections (`save_on_loop`), and turned into SQLAlchemy's for the worker-thread path.
+_POSTGRES_SAVE_SQL = """
     WITH sitting AS (
         SELECT id FROM assessment
-        WHERE id = :assessment_id AND token_hash = :token_hash AND status = :in_progress
-          AND revoked_at IS NULL AND (deadline_at IS NULL OR deadline_at >= :not_before)
+        WHERE id = %(assessment_id)s AND token_hash = %(token_hash)s AND status = %(in_progress)s
+          AND revoked_at IS NULL AND (deadline_at IS NULL OR deadline_at >= %(not_before)s)
         FOR SHARE
     ), given AS (
-        SELECT * FROM json_to_recordset(CAST(:answers AS json))
+        SELECT * FROM json_to_recordset(CAST(%(answers)s AS json))
             AS g(item_id varchar(64), selected json, text text)
     ), saved AS (
         INSERT INTO answer (assessment_id, item_id, selected, text, saved_at)
         SELECT sitting.id, given.item_id, coalesce(given.selected, 'null'::json), given.text,
-               :now
+               %(now)s
         FROM sitting CROSS JOIN given
         ON CONFLICT (assessment_id, item_id) DO UPDATE
         SET selected = excluded.selected, text = excluded.text, saved_at = excluded.saved_at
@@ -76,8 +78,8 @@ _POSTGRES_SAVE = text(
     SELECT (SELECT json_agg(json_build_array(a.item_id, a.selected, a.text))
             FROM answer AS a WHERE a.assessment_id = sitting.id)
     FROM sitting
-    """
-).bindparams(
+"""
+_POSTGRES_SAVE = text(re.sub(r"%\((\w+)\)s", r":\1", _POSTGRES_SAVE_SQL)).bindparams(
     bindparam("now", type_=UTCDateTime()),
     bindparam("not_before", type_=UTCDateTime()),
 )
@@ -130,18 +132,46 @@ def save(
     return _save_postgres(engine, token_hash, drawn, rows, now, now - grace)
 
 
-def _save_postgres(
-    engine: Engine, token_hash: str, drawn: Drawn, rows: Rows, now: datetime, not_before: datetime
+async def save_on_loop(
+    pool: AsyncConnectionPool,
+    token_hash: str,
+    drawn: Drawn,
+    rows: Rows,
+    now: datetime,
+    grace: timedelta,
 ) -> Earlier | None:
+    """As `save`, on PostgreSQL, from the event loop: the one statement on an auto-committing
+    connection of `pool` (`db.loop_connection_pool`), awaited rather than run in a thread."""
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            _POSTGRES_SAVE_SQL, _postgres_parameters(token_hash, drawn, rows, now, now - grace)
+        )
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    (earlier,) = row
+    return list(earlier or ())
+
+
+def _postgres_parameters(
+    token_hash: str, drawn: Drawn, rows: Rows, now: datetime, not_before: datetime
+) -> dict[str, Any]:
     given = [{"item_id": r["item_id"], "selected": r["selected"], "text": r["text"]} for r in rows]
-    parameters = {
+    return {
         "assessment_id": drawn.assessment_id,
         "token_hash": token_hash,
         "in_progress": Status.IN_PROGRESS.value,
-        "not_before": not_before,
+        # As UTCDateTime binds them on the worker-thread path.
+        "not_before": not_before.astimezone(UTC),
         "answers": json.dumps(given, ensure_ascii=False),
-        "now": now,
+        "now": now.astimezone(UTC),
     }
+
+
+def _save_postgres(
+    engine: Engine, token_hash: str, drawn: Drawn, rows: Rows, now: datetime, not_before: datetime
+) -> Earlier | None:
+    parameters = _postgres_parameters(token_hash, drawn, rows, now, not_before)
     # Its own connection in autocommit mode: the statement is its own transaction, and the
     # caller's session keeps a connection of the usual kind should it need one.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

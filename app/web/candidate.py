@@ -36,7 +36,7 @@ from app.assessments.candidate import (
 )
 from app.assessments.models import Assessment
 from app.assessments.states import Status
-from app.db import run_in_slot, session_slot_now, utcnow
+from app.db import run_in_slot, utcnow
 from app.deps import SessionDep, SettingsDep, TransactionDep
 from app.errors import Forbidden
 from app.nul import NUL, nul_param
@@ -520,20 +520,16 @@ async def autosave(
 ) -> Response:
     """What candidate.js posts as answers change: JSON in, JSON out.
 
-    On SQLite, a save that needs no wait (a session slot and the write lock free, the
-    sitting known) is made right here on the event loop: it takes a fraction of a
-    millisecond, less than handing it to a worker thread costs. Otherwise all of it in one
-    worker-thread call once a session slot is free: open, save, commit, close. Either way
-    the answer is acknowledged only after the commit.
+    A later save of a sitting this process knows is made on the event loop
+    (`autosave_on_loop`): handing it to a worker thread would cost more than the save. The
+    rest in one worker-thread call once a session slot is free: open, save, commit, close.
+    Either way the answer is acknowledged only after the commit.
     """
     now = utcnow()
     if transaction.engine is not None:
-        with session_slot_now() as free:
-            progress = (
-                candidate_service.autosave_now(transaction.engine, token, body.answers, now)
-                if free
-                else None
-            )
+        progress = await candidate_service.autosave_on_loop(
+            transaction.engine, token, body.answers, now
+        )
         if progress is not None:
             return _progress_json(progress, now)
 

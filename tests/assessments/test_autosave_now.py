@@ -1,13 +1,16 @@
-"""Autosaves made on the event loop (`autosave_now`, SQLite): stored as the other paths store
-them, and never a wait — while anyone else holds the write lock, the save is left to the
-worker-thread path and nothing is stored here."""
+"""Autosaves made on the event loop (`autosave_on_loop`): stored as the worker-thread path
+stores them; anything that path would refuse or explain left to it, with nothing stored;
+and on SQLite never a wait: while anyone else holds the write lock, the save is left to the
+worker-thread path."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,16 @@ from sqlalchemy.orm import Session
 from app import migrations
 from app.assessments import candidate as candidate_service
 from app.assessments import fast_save
-from app.db import BUSY_TIMEOUT_SECONDS, get_engine, make_engine, sqlite_write, utcnow
+from app.assessments.candidate import Progress
+from app.assessments.models import Assessment
+from app.db import (
+    BUSY_TIMEOUT_SECONDS,
+    close_loop_pools,
+    get_engine,
+    make_engine,
+    sqlite_write,
+    utcnow,
+)
 from app.main import create_app
 from app.web import candidate as candidate_routes
 from tests.assessments.test_fast_save import choice, raw_columns, save, stored, work_sample
@@ -30,27 +42,27 @@ from tests.load.crowd import Invite, invite
 NO_WAIT_SECONDS = 0.5
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    directory = tmp_path_factory.mktemp("autosave-now")
-    with database_url("sqlite", directory, "now") as url:
-        migrations.upgrade(url)
-        yield url, directory / "test.db"
+def on_loop(
+    engine: Engine, made: Invite, answers: dict[str, Any], now: datetime | None = None
+) -> Progress | None:
+    """`autosave_on_loop` as the route awaits it, in an event loop of its own."""
+
+    async def save_and_close() -> Progress | None:
+        try:
+            return await candidate_service.autosave_on_loop(
+                engine, made.token, answers, now or utcnow()
+            )
+        finally:
+            await close_loop_pools()
+
+    return asyncio.run(save_and_close())
 
 
-@pytest.fixture(scope="module")
-def engine(database: tuple[str, Path]) -> Iterator[Engine]:
-    engine = make_engine(database[0])
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sitting(database: tuple[str, Path], engine: Engine) -> Invite:
+def started_sitting(url: str, engine: Engine) -> Invite:
     """A started sitting whose first answer went through the usual path, as a page's first
     autosave does: this process now knows it."""
     fast_save.DRAWN.clear()
-    (made,) = invite(database[0], "https://yardstick.example", 1)
+    (made,) = invite(url, "https://yardstick.example", 1)
     with Session(engine) as session:
         assessment = candidate_service.open_invite(session, made.token, utcnow())
         candidate_service.start(session, assessment, utcnow())
@@ -60,16 +72,48 @@ def sitting(database: tuple[str, Path], engine: Engine) -> Invite:
     return made
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    with database_url(request.param, tmp_path_factory.mktemp("on-loop"), "onloop") as url:
+        migrations.upgrade(url)
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture
+def sitting(engine: Engine) -> Invite:
+    return started_sitting(engine.url.render_as_string(hide_password=False), engine)
+
+
+@pytest.fixture(scope="module")
+def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Path]]:
+    directory = tmp_path_factory.mktemp("on-loop-sqlite")
+    with database_url("sqlite", directory, "now") as url:
+        migrations.upgrade(url)
+        engine = make_engine(url)
+        yield engine, directory / "test.db"
+        engine.dispose()
+
+
+@pytest.fixture
+def sqlite_sitting(sqlite_file: tuple[Engine, Path]) -> Invite:
+    engine = sqlite_file[0]
+    return started_sitting(engine.url.render_as_string(hide_password=False), engine)
+
+
 def test_a_save_on_the_event_loop_is_stored_as_the_usual_path_stores_it(
     engine: Engine, sitting: Invite
 ) -> None:
     first, second = choice(sitting), work_sample(sitting)
-    now = utcnow()
-    answers = {first.id: first.value(1), second.id: "初稿\r\n第二行"}
+    answers, now = {first.id: first.value(1), second.id: "初稿\r\n第二行"}, utcnow()
     save(engine, sitting, answers, now)  # through the worker-thread path
     usual = raw_columns(engine, sitting)
+    save(engine, sitting, {first.id: first.value(2), second.id: "另一稿"})
 
-    progress = candidate_service.autosave_now(engine, sitting.token, answers, now)
+    progress = on_loop(engine, sitting, answers, now)  # the first answers again
 
     assert progress is not None
     assert progress.answered == 2
@@ -82,30 +126,39 @@ def test_a_sitting_this_process_has_not_seen_is_left_to_the_usual_path(
     question = choice(sitting)
     fast_save.DRAWN.clear()
 
-    assert (
-        candidate_service.autosave_now(engine, sitting.token, {question.id: ["a"]}, utcnow())
-        is None
-    )
+    assert on_loop(engine, sitting, {question.id: question.value(1)}) is None
     assert stored(engine, sitting) == {question.id: (question.value(0), None)}
 
 
 def test_a_refused_answer_is_left_to_the_usual_path_which_says_why(
     engine: Engine, sitting: Invite
 ) -> None:
-    question = choice(sitting)
+    good, bad = choice(sitting), [q for q in sitting.questions if q.options][1]
 
-    found = candidate_service.autosave_now(
-        engine, sitting.token, {question.id: ["no-such-option"]}, utcnow()
-    )
+    found = on_loop(engine, sitting, {good.id: good.value(1), bad.id: ["no-such-option"]})
 
     assert found is None
+    assert stored(engine, sitting) == {good.id: (good.value(0), None)}
+
+
+def test_a_submitted_sitting_stores_nothing_from_the_event_loop(
+    engine: Engine, sitting: Invite
+) -> None:
+    question = choice(sitting)
+    with Session(engine) as session:
+        candidate_service.submit(
+            session, session.get_one(Assessment, sitting.assessment_id), utcnow()
+        )
+        session.commit()
+
+    assert on_loop(engine, sitting, {question.id: question.value(1)}) is None
     assert stored(engine, sitting) == {question.id: (question.value(0), None)}
 
 
 def test_while_another_request_of_the_process_writes_the_save_does_not_wait(
-    engine: Engine, sitting: Invite
+    sqlite_file: tuple[Engine, Path], sqlite_sitting: Invite
 ) -> None:
-    question = choice(sitting)
+    engine, question = sqlite_file[0], choice(sqlite_sitting)
     holding, release = threading.Event(), threading.Event()
 
     def write_slowly() -> None:
@@ -118,9 +171,7 @@ def test_while_another_request_of_the_process_writes_the_save_does_not_wait(
     try:
         assert holding.wait(timeout=10)
         started = time.monotonic()
-        found = candidate_service.autosave_now(
-            engine, sitting.token, {question.id: question.value(1)}, utcnow()
-        )
+        found = on_loop(engine, sqlite_sitting, {question.id: question.value(1)})
         waited = time.monotonic() - started
     finally:
         release.set()
@@ -128,25 +179,21 @@ def test_while_another_request_of_the_process_writes_the_save_does_not_wait(
 
     assert found is None
     assert waited < NO_WAIT_SECONDS
-    assert stored(engine, sitting) == {question.id: (question.value(0), None)}
+    assert stored(engine, sqlite_sitting) == {question.id: (question.value(0), None)}
     # Once the writer is done, the next save goes through.
-    assert candidate_service.autosave_now(
-        engine, sitting.token, {question.id: question.value(2)}, utcnow()
-    )
-    assert stored(engine, sitting) == {question.id: (question.value(2), None)}
+    assert on_loop(engine, sqlite_sitting, {question.id: question.value(2)}) is not None
+    assert stored(engine, sqlite_sitting) == {question.id: (question.value(2), None)}
 
 
 def test_while_another_process_writes_the_save_does_not_wait(
-    engine: Engine, sitting: Invite, database: tuple[str, Path]
+    sqlite_file: tuple[Engine, Path], sqlite_sitting: Invite
 ) -> None:
-    question = choice(sitting)
-    other_process = sqlite3.connect(database[1], isolation_level=None)
+    (engine, path), question = sqlite_file, choice(sqlite_sitting)
+    other_process = sqlite3.connect(path, isolation_level=None)
     try:
         other_process.execute("BEGIN IMMEDIATE")
         started = time.monotonic()
-        found = candidate_service.autosave_now(
-            engine, sitting.token, {question.id: question.value(1)}, utcnow()
-        )
+        found = on_loop(engine, sqlite_sitting, {question.id: question.value(1)})
         waited = time.monotonic() - started
         other_process.execute("COMMIT")
     finally:
@@ -154,7 +201,7 @@ def test_while_another_process_writes_the_save_does_not_wait(
 
     assert found is None
     assert waited < NO_WAIT_SECONDS
-    assert stored(engine, sitting) == {question.id: (question.value(0), None)}
+    assert stored(engine, sqlite_sitting) == {question.id: (question.value(0), None)}
     # The pooled connection it tried waits for the lock again, as every connection does.
     connection = engine.raw_connection()
     try:
@@ -164,35 +211,9 @@ def test_while_another_process_writes_the_save_does_not_wait(
     assert timeout == BUSY_TIMEOUT_SECONDS * 1000
 
 
-@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "sqlite"])
-def test_on_a_database_server_saves_are_left_to_the_worker_thread(
-    backend: str, tmp_path: Path
-) -> None:
-    # A save there waits for a round trip to the server: never on the event loop.
-    with database_url(backend, tmp_path, "now") as url:
-        migrations.upgrade(url)
-        engine = make_engine(url)
-        try:
-            (made,) = invite(url, "https://yardstick.example", 1)
-            with Session(engine) as session:
-                assessment = candidate_service.open_invite(session, made.token, utcnow())
-                candidate_service.start(session, assessment, utcnow())
-                session.commit()
-            question = choice(made)
-            save(engine, made, {question.id: question.value(0)})
-
-            found = candidate_service.autosave_now(
-                engine, made.token, {question.id: question.value(1)}, utcnow()
-            )
-
-            assert found is None
-            assert stored(engine, made) == {question.id: (question.value(0), None)}
-        finally:
-            engine.dispose()
-
-
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_the_route_answers_alike_from_the_event_loop_and_from_a_worker_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threaded: list[str] = []
     run_in_slot = candidate_routes.run_in_slot
@@ -202,7 +223,7 @@ def test_the_route_answers_alike_from_the_event_loop_and_from_a_worker_thread(
         return await run_in_slot(work)
 
     monkeypatch.setattr(candidate_routes, "run_in_slot", watched)
-    with app_database(f"sqlite:///{tmp_path / 'route.db'}", monkeypatch) as url:
+    with database_url(backend, tmp_path, "route") as url, app_database(url, monkeypatch):
         (made,) = invite(url, "https://yardstick.example", 1)
         question = choice(made)
         with TestClient(create_app(), base_url="https://yardstick.example") as client:

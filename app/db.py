@@ -120,16 +120,29 @@ def sqlite_write(engine: Engine) -> Iterator[Any]:
     connection = engine.raw_connection()
     try:
         _take_writer_turn(connection.info, _SQLITE_WRITERS[engine])
-        cursor = connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate_transaction(connection, wait=True) as cursor:
             yield cursor
-        except BaseException:
-            connection.rollback()
-            raise
-        cursor.execute("COMMIT")
     finally:
         connection.close()
+
+
+@contextmanager
+def _immediate_transaction(connection: Any, *, wait: bool) -> Iterator[Any]:
+    """BEGIN IMMEDIATE … COMMIT on a DBAPI connection, rolled back if the block raises; when
+    not `wait`ing, a write lock another connection holds raises WriterBusy."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:  # SQLITE_BUSY, once the busy timeout is over
+        if wait:
+            raise
+        raise WriterBusy(str(error)) from error
+    try:
+        yield cursor
+    except BaseException:
+        connection.rollback()
+        raise
+    cursor.execute("COMMIT")
 
 
 class WriterBusy(Exception):
@@ -151,21 +164,13 @@ def sqlite_write_now(engine: Engine) -> Iterator[Any]:
             if not _SQLITE_WRITERS[engine].acquire(blocking=False):
                 raise WriterBusy("another request of this process is writing")
             connection.info[_HOLDS_WRITER] = True  # released by the pool's checkin
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=0")
+        settings = connection.cursor()
+        settings.execute("PRAGMA busy_timeout=0")
         try:
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:  # SQLITE_BUSY: another process writes
-                raise WriterBusy(str(error)) from error
-            try:
+            with _immediate_transaction(connection, wait=False) as cursor:
                 yield cursor
-            except BaseException:
-                connection.rollback()
-                raise
-            cursor.execute("COMMIT")
         finally:
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+            settings.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     finally:
         connection.close()
 

@@ -446,7 +446,7 @@ async def autosave_on_loop(
     """`autosave` made on the event loop, where it needs neither a worker thread nor any
     query but the save: for a sitting this process has seen under way, its rubric parsed
     and every answer valid. On SQLite only if a session slot and the write lock are free
-    now (`fast_save.save_now`); on PostgreSQL the one statement, awaited. None, having
+    now (`fast_save.save`, not waiting); on PostgreSQL the one statement, awaited. None, having
     stored nothing: call `autosave`, which also says why anything is refused."""
     token_hash = _token_hash(raw_token)
     drawn = fast_save.DRAWN.get(token_hash) if token_hash is not None else None
@@ -466,7 +466,7 @@ async def autosave_on_loop(
             if not free:
                 return None
             try:
-                before = fast_save.save_now(engine, token_hash, drawn, rows, now, GRACE)
+                before = fast_save.save(engine, token_hash, drawn, rows, now, GRACE, wait=False)
             except WriterBusy:
                 return None
     else:

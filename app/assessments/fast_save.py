@@ -121,14 +121,21 @@ def save(
     rows: Rows,
     now: datetime,
     grace: timedelta,
+    *,
+    wait: bool = True,
 ) -> Earlier | None:
     """Store checked answer rows if the sitting is still open; the answers saved before them,
     as `[item_id, selected, text]` rows.
 
-    None when the sitting is not open to answers: nothing was stored.
+    None when the sitting is not open to answers: nothing was stored. Not `wait`ing, for the
+    event loop (SQLite only): `WriterBusy`, nothing stored, rather than wait for the write
+    lock; the caller then saves in a worker thread.
     """
     if engine.dialect.name == "sqlite":
-        return _save_sqlite(engine, token_hash, drawn, rows, now - grace)
+        writer = sqlite_write if wait else sqlite_write_now
+        return _save_sqlite(engine, token_hash, drawn, rows, now - grace, writer=writer)
+    if not wait:
+        raise ValueError(f"{engine.dialect.name}: a save that cannot wait is for SQLite")
     return _save_postgres(engine, token_hash, drawn, rows, now, now - grace)
 
 
@@ -182,21 +189,6 @@ def _save_postgres(
     return list(earlier or ())
 
 
-def save_now(
-    engine: Engine,
-    token_hash: str,
-    drawn: Drawn,
-    rows: Rows,
-    now: datetime,
-    grace: timedelta,
-) -> Earlier | None:
-    """As `save`, on SQLite, for the event loop: raises `WriterBusy` rather than wait for the
-    write lock, and the caller then saves in a worker thread."""
-    if engine.dialect.name != "sqlite":
-        raise ValueError(f"saves on the event loop are for SQLite, not {engine.dialect.name}")
-    return _save_sqlite(engine, token_hash, drawn, rows, now - grace, writer=sqlite_write_now)
-
-
 def _save_sqlite(
     engine: Engine,
     token_hash: str,
@@ -204,7 +196,7 @@ def _save_sqlite(
     rows: Rows,
     not_before: datetime,
     *,
-    writer: Callable[[Engine], AbstractContextManager[Any]] = sqlite_write,
+    writer: Callable[[Engine], AbstractContextManager[Any]],
 ) -> Earlier | None:
     stored_time, stored_json = _sqlite_converters(engine.dialect)
     status = Status.IN_PROGRESS.value

@@ -34,7 +34,14 @@ from app.db import (
 )
 from app.main import create_app
 from app.web import candidate as candidate_routes
-from tests.assessments.test_fast_save import choice, raw_columns, save, stored, work_sample
+from tests.assessments.test_fast_save import (
+    choice,
+    raw_columns,
+    save,
+    started_sitting,
+    stored,
+    work_sample,
+)
 from tests.conftest import BACKENDS, app_database, database_url
 from tests.load.crowd import Invite, invite
 
@@ -58,15 +65,10 @@ def on_loop(
     return asyncio.run(save_and_close())
 
 
-def started_sitting(url: str, engine: Engine) -> Invite:
+def known_sitting(url: str, engine: Engine) -> Invite:
     """A started sitting whose first answer went through the usual path, as a page's first
     autosave does: this process now knows it."""
-    fast_save.DRAWN.clear()
-    (made,) = invite(url, "https://yardstick.example", 1)
-    with Session(engine) as session:
-        assessment = candidate_service.open_invite(session, made.token, utcnow())
-        candidate_service.start(session, assessment, utcnow())
-        session.commit()
+    made = started_sitting(url, engine)
     first = choice(made)
     save(engine, made, {first.id: first.value(0)})
     return made
@@ -85,7 +87,7 @@ def engine(
 
 @pytest.fixture
 def sitting(engine: Engine) -> Invite:
-    return started_sitting(engine.url.render_as_string(hide_password=False), engine)
+    return known_sitting(engine.url.render_as_string(hide_password=False), engine)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +103,7 @@ def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engi
 @pytest.fixture
 def sqlite_sitting(sqlite_file: tuple[Engine, Path]) -> Invite:
     engine = sqlite_file[0]
-    return started_sitting(engine.url.render_as_string(hide_password=False), engine)
+    return known_sitting(engine.url.render_as_string(hide_password=False), engine)
 
 
 def test_a_save_on_the_event_loop_is_stored_as_the_usual_path_stores_it(

@@ -80,8 +80,7 @@ def statements(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record_cursor)
 
 
-@pytest.fixture
-def sitting(url: str, engine: Engine) -> Invite:
+def started_sitting(url: str, engine: Engine) -> Invite:
     """A started sitting, committed, that this process has not seen saved yet."""
     fast_save.DRAWN.clear()
     (made,) = invite(url, "https://yardstick.example", 1)
@@ -90,6 +89,11 @@ def sitting(url: str, engine: Engine) -> Invite:
         candidate_service.start(session, assessment, utcnow())
         session.commit()
     return made
+
+
+@pytest.fixture
+def sitting(url: str, engine: Engine) -> Invite:
+    return started_sitting(url, engine)
 
 
 def save(engine: Engine, made: Invite, answers: dict[str, Any], now: datetime | None = None) -> Any:

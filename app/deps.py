@@ -37,8 +37,8 @@ Transaction = Callable[[], AbstractContextManager[Session]]
 @dataclass(frozen=True)
 class OwnTransaction:
     """How a route that does all its database work in one worker-thread call
-    (`db.run_in_slot`) opens its transaction there; and the engine it may also write through
-    directly on the event loop, when that needs no wait (None: never)."""
+    (`db.run_in_slot`) opens its transaction there; and the engine it may write through on
+    the event loop instead, when no worker thread is needed (None: never)."""
 
     open: Transaction
     engine: Engine | None = None

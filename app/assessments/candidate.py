@@ -6,7 +6,7 @@ Whatever depends on time takes `now` from the caller: the server clock (or a tes
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -437,7 +437,11 @@ def _fast_autosave(
         # The rubric was read from the database: on SQLite that transaction holds the write
         # lock the save is about to take on another connection. It only read; end it.
         session.commit()
-    return _store_checked(fast_save.save, engine, token_hash, drawn, rubric, answers, now)
+    rows, problems = _checked_rows(drawn.assessment_id, rubric, drawn.item_ids, answers, now)
+    if problems:
+        return None
+    before = fast_save.save(engine, token_hash, drawn, rows, now, GRACE)
+    return _progress_after(rubric, drawn, before, rows)
 
 
 async def autosave_on_loop(
@@ -446,8 +450,8 @@ async def autosave_on_loop(
     """`autosave` made on the event loop, where it needs neither a worker thread nor any
     query but the save: for a sitting this process has seen under way, its rubric parsed
     and every answer valid. On SQLite only if a session slot and the write lock are free
-    now (`fast_save.save`, not waiting); on PostgreSQL the one statement, awaited. None, having
-    stored nothing: call `autosave`, which also says why anything is refused."""
+    now (`fast_save.save` not waiting); on PostgreSQL the one statement, awaited. None,
+    having stored nothing: call `autosave`, which also says why anything is refused."""
     token_hash = _token_hash(raw_token)
     drawn = fast_save.DRAWN.get(token_hash) if token_hash is not None else None
     if token_hash is None or drawn is None:
@@ -472,23 +476,6 @@ async def autosave_on_loop(
     else:
         return None
     return _progress_after(rubric, drawn, before, rows)
-
-
-def _store_checked(
-    save: Callable[[Engine, str, Drawn, Sequence[Mapping[str, Any]], datetime, timedelta], Any],
-    engine: Engine,
-    token_hash: str,
-    drawn: Drawn,
-    rubric: Rubric,
-    answers: Mapping[str, SavedAnswer],
-    now: datetime,
-) -> Progress | None:
-    """Check the answers and `save` them; None if any is refused or the sitting is not open
-    (nothing stored), for the usual path to say why."""
-    rows, problems = _checked_rows(drawn.assessment_id, rubric, drawn.item_ids, answers, now)
-    if problems:
-        return None
-    return _progress_after(rubric, drawn, save(engine, token_hash, drawn, rows, now, GRACE), rows)
 
 
 def _progress_after(

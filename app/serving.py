@@ -64,12 +64,20 @@ class _Config(uvicorn.Config):
 
     def _bind_for_workers(self) -> socket.socket:
         ipv6 = bool(self.host) and ":" in self.host
-        sock = _WorkerListeners(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ipv6 else socket.AF_INET
+        sock = _WorkerListeners(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         try:
+            if self.port:
+                # SO_REUSEPORT would let this server share a port another server of the same
+                # user already serves: bound without it first, the port must be free.
+                with socket.socket(family, socket.SOCK_STREAM) as probe:
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    probe.bind((self.host, self.port))
             sock.bind((self.host, self.port))
         except OSError as error:
+            sock.close()
             logger.error(error)
             sys.exit(STARTUP_FAILURE)
         shown = f"[{self.host}]" if ipv6 else self.host

@@ -62,6 +62,20 @@ def test_each_worker_listens_on_its_own_socket_at_the_supervisors_address() -> N
             accepted[0].close()
 
 
+def test_a_server_with_several_workers_does_not_share_a_port_already_served() -> None:
+    # Its workers' sockets allow sharing the address with each other: a second server
+    # started on the same port by mistake must fail, not take half the connections.
+    first = _Config("app.main:create_app", factory=True, host="127.0.0.1", port=0, workers=2)
+    with first.bind_socket() as supervisors, worker_socket(supervisors) as serving:
+        serving.listen()
+        port = serving.getsockname()[1]
+        second = _Config(
+            "app.main:create_app", factory=True, host="127.0.0.1", port=port, workers=2
+        )
+        with pytest.raises(SystemExit):
+            second.bind_socket()
+
+
 @pytest.mark.slow
 def test_keep_alive_clients_are_spread_over_the_workers(tmp_path: Path) -> None:
     # On one shared socket the worker that woke first took every waiting connection: all

@@ -22,7 +22,7 @@ from app.assessments import drawing, fast_save, results
 from app.assessments.fast_save import Drawn
 from app.assessments.models import Answer, Assessment, AssessmentResult
 from app.assessments.states import FINISHED, Status, transition
-from app.db import WriterBusy, loop_connection_pool, session_slot_now
+from app.db import WriterBusy
 from app.errors import AppError, Conflict, InvalidInput, NotFound
 from app.nul import NUL
 from app.privacy import audit
@@ -448,32 +448,20 @@ async def autosave_on_loop(
     engine: Engine, raw_token: str, answers: Mapping[str, SavedAnswer], now: datetime
 ) -> Progress | None:
     """`autosave` made on the event loop, where it needs neither a worker thread nor any
-    query but the save: for a sitting this process has seen under way, its rubric parsed
-    and every answer valid. On SQLite only if a session slot and the write lock are free
-    now (`fast_save.save` not waiting); on PostgreSQL the one statement, awaited. None,
-    having stored nothing: call `autosave`, which also says why anything is refused."""
+    query but the save (`fast_save.save_on_loop`): for a sitting this process has seen under
+    way, its rubric parsed and every answer valid. None, having stored nothing: call
+    `autosave`, which also says why anything is refused."""
     token_hash = _token_hash(raw_token)
     drawn = fast_save.DRAWN.get(token_hash) if token_hash is not None else None
-    if token_hash is None or drawn is None:
-        return None
-    rubric = rubric_service.cached_version(drawn.rubric_version)
-    if rubric is None:
+    rubric = rubric_service.cached_version(drawn.rubric_version) if drawn is not None else None
+    if token_hash is None or drawn is None or rubric is None:
         return None
     rows, problems = _checked_rows(drawn.assessment_id, rubric, drawn.item_ids, answers, now)
     if problems:
         return None
-    if engine.dialect.name == "postgresql":
-        pool = await loop_connection_pool(engine)
-        before = await fast_save.save_on_loop(pool, token_hash, drawn, rows, now, GRACE)
-    elif engine.dialect.name == "sqlite":
-        with session_slot_now() as free:
-            if not free:
-                return None
-            try:
-                before = fast_save.save(engine, token_hash, drawn, rows, now, GRACE, wait=False)
-            except WriterBusy:
-                return None
-    else:
+    try:
+        before = await fast_save.save_on_loop(engine, token_hash, drawn, rows, now, GRACE)
+    except WriterBusy:
         return None
     return _progress_after(rubric, drawn, before, rows)
 

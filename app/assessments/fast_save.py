@@ -29,13 +29,19 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Dialect, Engine, bindparam, text
 from sqlalchemy.orm import Session
 
 from app.assessments.models import Answer
 from app.assessments.states import Status
-from app.db import UTCDateTime, sqlite_write, sqlite_write_now
+from app.db import (
+    UTCDateTime,
+    WriterBusy,
+    loop_connection_pool,
+    session_slot_now,
+    sqlite_write,
+    sqlite_write_now,
+)
 from app.lru import LockedLRU
 
 CACHED_SITTINGS = 10_000  # about 200 bytes each
@@ -121,34 +127,40 @@ def save(
     rows: Rows,
     now: datetime,
     grace: timedelta,
-    *,
-    wait: bool = True,
 ) -> Earlier | None:
     """Store checked answer rows if the sitting is still open; the answers saved before them,
     as `[item_id, selected, text]` rows.
 
-    None when the sitting is not open to answers: nothing was stored. Not `wait`ing, for the
-    event loop (SQLite only): `WriterBusy`, nothing stored, rather than wait for the write
-    lock; the caller then saves in a worker thread.
+    None when the sitting is not open to answers: nothing was stored.
     """
     if engine.dialect.name == "sqlite":
-        writer = sqlite_write if wait else sqlite_write_now
-        return _save_sqlite(engine, token_hash, drawn, rows, now - grace, writer=writer)
-    if not wait:
-        raise ValueError(f"{engine.dialect.name}: a save that cannot wait is for SQLite")
+        return _save_sqlite(engine, token_hash, drawn, rows, now - grace, writer=sqlite_write)
     return _save_postgres(engine, token_hash, drawn, rows, now, now - grace)
 
 
 async def save_on_loop(
-    pool: AsyncConnectionPool,
+    engine: Engine,
     token_hash: str,
     drawn: Drawn,
     rows: Rows,
     now: datetime,
     grace: timedelta,
 ) -> Earlier | None:
-    """As `save`, on PostgreSQL, from the event loop: the one statement on an auto-committing
-    connection of `pool` (`db.loop_connection_pool`), awaited rather than run in a thread."""
+    """As `save`, from the event loop, where nothing may wait for a lock.
+
+    SQLite: only with a session slot, the writer turn and the write lock free now
+    (`db.session_slot_now`, `db.sqlite_write_now`); else `WriterBusy`, nothing stored, and
+    the caller saves in a worker thread. PostgreSQL: the one statement on an auto-committing
+    connection of the loop's pool (`db.loop_connection_pool`), awaited.
+    """
+    if engine.dialect.name == "sqlite":
+        with session_slot_now() as free:
+            if not free:
+                raise WriterBusy("every session slot is in use")
+            return _save_sqlite(
+                engine, token_hash, drawn, rows, now - grace, writer=sqlite_write_now
+            )
+    pool = await loop_connection_pool(engine)
     async with pool.connection() as connection:
         cursor = await connection.execute(
             _POSTGRES_SAVE_SQL, _postgres_parameters(token_hash, drawn, rows, now, now - grace)

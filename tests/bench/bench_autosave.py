@@ -95,9 +95,8 @@ async def _load(client: Client, candidates: list[Invite], bare: bool, seconds: f
 
 
 def _connections_per_process(server: Server) -> list[int]:
-    """The clients' connections each app process holds: uvicorn's processes share one
-    listening socket and whichever accepts first takes a connection for good, so two
-    processes may split the 50 keep-alive clients unevenly, or leave one process idle."""
+    """The clients' connections each app process holds: a keep-alive connection stays with
+    the process that accepted it, so this tells how evenly the load was spread."""
     pids = server.worker_pids() if server.workers > 1 else [server.pid]
     return sorted((open_connections(pid, server.port) for pid in pids), reverse=True)
 

@@ -61,10 +61,6 @@ def _sockets(port: int, state: str) -> set[str]:
     return found
 
 
-def _established_sockets(port: int) -> set[str]:
-    return _sockets(port, _ESTABLISHED)
-
-
 def listening_sockets(port: int) -> int:
     """How many sockets listen on `port`: one per app process (`app.serving`)."""
     return len(_sockets(port, _LISTEN))
@@ -72,7 +68,7 @@ def listening_sockets(port: int) -> int:
 
 def open_connections(pid: int, port: int) -> int:
     """How many established client connections to `port` process `pid` holds open."""
-    inodes = _established_sockets(port)
+    inodes = _sockets(port, _ESTABLISHED)
     held = 0
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         with contextlib.suppress(OSError):  # closed while we looked
@@ -163,8 +159,8 @@ class Server:
         return [p for p in children(self.pid) if "spawn_main" in _command_line(p)]
 
     def busiest_worker(self) -> int:
-        """The app process holding the most client connections (the kernel hands each new
-        connection to whichever worker accepts first, so one may hold them all)."""
+        """The app process holding the most client connections (the kernel spreads them by
+        their addresses, not evenly)."""
         held = {pid: open_connections(pid, self.port) for pid in self.worker_pids()}
         busiest = max(held, key=held.__getitem__)
         assert held[busiest] > 0, f"no worker holds a client connection: {held}"

@@ -36,7 +36,7 @@ from weasyprint.urls import (  # type: ignore[import-untyped]
     URLFetcherResponse,
 )
 
-from app.reports import html_parsing
+from app.reports import html_parsing, stack_room
 from app.reports.svg import level_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -212,7 +212,7 @@ def render_pdf(html: str, *, title: str, lang: str, author: str = "Yardstick") -
     tag = html_lang(lang)
     with _RENDER_LOCK, gc_paused(), capture_warnings() as seen:
         try:
-            pdf = _write_pdf(html, title, tag, author)
+            pdf = stack_room.call(_write_pdf, html, title, tag, author)
         except FatalURLFetchingError as error:
             # A BaseException in WeasyPrint; turned into an ordinary error at this boundary.
             raise ReportRenderError(f"report refused an external resource: {error}") from error

@@ -35,7 +35,7 @@ from app import demo, migrations
 from app.assessments.models import AssessmentResult
 from app.config import Settings
 from app.db import make_engine
-from app.reports import batch, render
+from app.reports import batch, render, stack_room
 from app.reports import service as report_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,9 +131,10 @@ def floor_pdf(html: str) -> bytes:
     if _floor_css is None:
         _floor_css = CSS(string=FLOOR_CSS, font_config=render.font_config())
     # Rendered as the report is (`render.render_pdf`): the garbage collector paused, the
-    # document gone before the collection that ends the pause. Same process, same treatment.
+    # document gone before the collection that ends the pause, and the same frame-stack room
+    # (`stack_room`). Same process, same treatment.
     with render.gc_paused():
-        return _floor_write(html)
+        return stack_room.call(_floor_write, html)
 
 
 @dataclass

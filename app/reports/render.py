@@ -28,7 +28,7 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 from markupsafe import Markup
-from weasyprint import CSS, HTML  # type: ignore[import-untyped]
+from weasyprint import CSS  # type: ignore[import-untyped]
 from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
 from weasyprint.urls import (  # type: ignore[import-untyped]
     FatalURLFetchingError,
@@ -36,7 +36,7 @@ from weasyprint.urls import (  # type: ignore[import-untyped]
     URLFetcherResponse,
 )
 
-from app.reports import html_parsing, stack_room
+from app.reports import html_parsing, stack_room, user_agent
 from app.reports.svg import level_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -184,10 +184,26 @@ def stylesheet() -> Any:
     )
 
 
+@functools.cache
+def user_agent_stylesheet() -> Any:
+    """WeasyPrint's user-agent rules minus those reports never use (`user_agent`)."""
+    return CSS(
+        string=user_agent.report_rules(),
+        base_url=None,
+        url_fetcher=safe_fetcher,
+        font_config=font_config(),
+    )
+
+
 def _write_pdf(html: str, title: str, tag: str, author: str) -> bytes:
     # Its own function so that the document is gone when it returns: the collection at the
     # end of `gc_paused` then frees the render's garbage instead of walking the live document.
-    document = HTML(string=html, base_url=None, url_fetcher=safe_fetcher).render(
+    document = user_agent.ReportHTML(
+        string=html,
+        base_url=None,
+        url_fetcher=safe_fetcher,
+        user_agent_sheet=user_agent_stylesheet(),
+    ).render(
         font_config=font_config(),
         stylesheets=[stylesheet()],
         presentational_hints=False,

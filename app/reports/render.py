@@ -36,7 +36,7 @@ from weasyprint.urls import (  # type: ignore[import-untyped]
     URLFetcherResponse,
 )
 
-from app.reports import html_parsing, stack_room, user_agent
+from app.reports import html_parsing, stack_room, svg_text, user_agent
 from app.reports.svg import level_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -45,6 +45,7 @@ LANGUAGES = {"zh": "zh-CN", "en": "en"}
 # Pango's font map is shared by every render in the process; renders take turns.
 _RENDER_LOCK = threading.Lock()
 html_parsing.install()
+svg_text.install()
 
 
 class ReportRenderError(Exception):

@@ -409,6 +409,9 @@ def test_stylesheet_keeps_to_layouts_weasyprint_lays_out_without_measuring() -> 
         assert props.get("float", "none") == "none", selector
         assert "flex" not in props.get("display", ""), selector
         assert "grid" not in props.get("display", ""), selector
+    # Outside list markers are laid out as boxes of their own, each measured first.
+    ul = next(declarations for selector, declarations in font_rules(rules) if selector == "ul")
+    assert {d.lower_name: tinycss2.serialize(d.value).strip() for d in ul}["list-style"] == "none"
 
 
 @pytest.mark.slow

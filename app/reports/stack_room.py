@@ -6,7 +6,7 @@ recurses some 40–70 frames deep through WeasyPrint's cascade and layout; where
 straddle a chunk boundary, every call maps a new chunk (`mmap`, then page faults on first use)
 and every return unmaps it. Where the boundary falls depends on how deep the caller already
 is: measured 1,700–6,000 map/unmap pairs per candidate report, 4 % of its time at the
-benchmark's depth and up to a fifth at others.
+benchmark's depth and up to a quarter at others.
 
 `call` runs a function from a frame so large that CPython gives it a chunk of its own, with
 far more room above it than a render uses: one map and unmap per call instead.

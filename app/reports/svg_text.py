@@ -6,7 +6,7 @@ object for each) so that it can honour per-character `x`/`y`/`dx`/`dy`/`rotate` 
 text, `draw_run` lays out the whole string once and draws it as one run at the same place,
 with the same cursor and bounding box bookkeeping, so text anchors and following text work as
 before; any other text goes to WeasyPrint's own function. In a candidate report that is about
-130 layouts fewer (measured: 4.6 % of its instructions).
+130 layouts fewer (measured: 1.5 % of its instructions).
 """
 
 from __future__ import annotations
